@@ -1,0 +1,23 @@
+namespace ModelBuild.Diagnostics;
+
+/// <summary>
+/// Every diagnostic code of ModelBuild, build and runtime, in one place. docs/diagnostics.md explains each one.
+/// Ranges: MB0xxx toolchain, MB1xxx reading models, MB2xxx compiling, MB3xxx validation,
+/// MB4xxx engine files, MB5xxx runtime inputs, MB6xxx MSBuild and caches.
+/// </summary>
+public static class DiagnosticCodes
+{
+    /// <summary>The file given to the ELF patcher is not an ELF binary.</summary>
+    public const string ElfNotElf = "MB0001";
+    /// <summary>The ELF binary is of a class or byte order the patcher does not handle (only ELF64 little-endian).</summary>
+    public const string ElfUnsupported = "MB0002";
+    /// <summary>The ELF binary's tables point outside the file.</summary>
+    public const string ElfCorrupt = "MB0003";
+    /// <summary>A version requirement to weaken is used by a relocation, so weakening it would break loading.</summary>
+    public const string ElfVersionInUse = "MB0004";
+
+    /// <summary>A safetensors file (engine, cases, inputs) is truncated or its header is not valid.</summary>
+    public const string SafetensorsMalformed = "MB4001";
+    /// <summary>A safetensors tensor has a dtype that ModelBuild does not know.</summary>
+    public const string SafetensorsUnknownDtype = "MB4002";
+}
