@@ -1,0 +1,77 @@
+using ModelBuild.Engine.Safetensors;
+
+namespace ModelBuild.Engine.Graph;
+
+/// <summary>
+/// One size of a tensor: a known int, or a symbolic expression in the str form torch.export prints
+/// (<c>s77</c>, <c>8*s69</c>, <c>((s0 - 5)//3) + 1</c>). Parse <see cref="Expr"/> with <c>SymExpr.Parse</c>.
+/// </summary>
+public sealed record Dim(long? Value, string? Expr)
+{
+    public static Dim Of(long value) => new(value, null);
+
+    public static Dim Symbolic(string expr) => new(null, expr);
+
+    public bool IsStatic => Value.HasValue;
+
+    public override string ToString() => Expr ?? Value!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>dtype and sizes of a tensor value. Strides are not kept: ModelBuild's tensors are contiguous.</summary>
+public sealed record TensorMeta(TensorDType DType, IReadOnlyList<Dim> Sizes)
+{
+    public int Rank => Sizes.Count;
+}
+
+/// <summary>A node: an operator target (<c>torch.ops.aten.linear.default</c>, <c>_operator.mul</c>) with named arguments.</summary>
+public sealed record GraphNode(string Target, IReadOnlyList<NamedArgument> Inputs, IReadOnlyList<Argument> Outputs)
+{
+    /// <summary>Where the node came from (the PyTorch stack trace's last line), for error messages; may be empty.</summary>
+    public string Origin { get; init; } = "";
+}
+
+/// <summary>An argument as the schema names it (<c>input</c>, <c>weight</c>, <c>stride</c>); <see cref="KwargOnly"/> for keyword-only ones.</summary>
+public sealed record NamedArgument(string Name, Argument Value, bool KwargOnly = false);
+
+public enum WeightKind { Parameter, Buffer, Constant }
+
+/// <summary>
+/// A weight the graph reads by <see cref="ValueName"/> (<c>p_c1_weight</c>), stored as <see cref="StateName"/>
+/// (<c>c1.weight</c>). The bytes are contiguous, row-major, little-endian, and read only when asked for.
+/// </summary>
+public sealed record Weight(string ValueName, string StateName, WeightKind Kind, TensorMeta Meta, Func<ReadOnlyMemory<byte>> Read);
+
+/// <summary>A user input or output: the graph's value name and its tensor metadata.</summary>
+public sealed record GraphValue(string Name, TensorMeta Meta);
+
+/// <summary>The inclusive range of one symbol; <see cref="Max"/> is null when unbounded.</summary>
+public sealed record SymbolRange(long Min, long? Max);
+
+/// <summary>
+/// A constraint torch.export keyed by an expression rather than a symbol (<c>8*s69</c> in 16..128): the expression's
+/// value must lie in the range.
+/// </summary>
+public sealed record RelationRange(string Expr, long Min, long? Max);
+
+/// <summary>Where a graph came from.</summary>
+public sealed record SourceInfo(string Format, string File, string Sha256, string? TorchVersion, string? SchemaVersion);
+
+/// <summary>
+/// The graph IR every front end produces and every compiler pass consumes: user inputs and outputs in export
+/// order, nodes in topological order, weights, tensor metadata of every value, and the symbol table.
+/// </summary>
+public sealed class ModelGraph
+{
+    public required string Name { get; init; }
+    public required SourceInfo Source { get; init; }
+    public required IReadOnlyList<GraphValue> Inputs { get; init; }
+    public required IReadOnlyList<GraphValue> Outputs { get; init; }
+    public required IReadOnlyList<GraphNode> Nodes { get; init; }
+    public required IReadOnlyList<Weight> Weights { get; init; }
+    /// <summary>Metadata of every tensor value by name (inputs, weights, node outputs).</summary>
+    public required IReadOnlyDictionary<string, TensorMeta> Values { get; init; }
+    /// <summary>Every symbol of the sizes, with its range.</summary>
+    public required IReadOnlyDictionary<string, SymbolRange> Symbols { get; init; }
+    /// <summary>Ranges keyed by an expression of symbols.</summary>
+    public required IReadOnlyList<RelationRange> Relations { get; init; }
+}

@@ -1,0 +1,59 @@
+namespace ModelBuild.Engine.Manifest;
+
+/// <summary>
+/// What an engine was compiled from, for, and validated at (DESIGN.md decision 5). Stored as JSON in the engine's
+/// <c>__metadata__["manifest"]</c>; <see cref="SchemaVersion"/> changes when a reader of the previous one would misread it.
+/// </summary>
+public sealed record EngineManifest
+{
+    public const int CurrentSchemaVersion = 1;
+
+    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+    public required string Name { get; init; }
+    public required ManifestSource Source { get; init; }
+    public required ManifestToolchain Toolchain { get; init; }
+    public required ManifestTarget Target { get; init; }
+    /// <summary>User inputs in export order.</summary>
+    public required IReadOnlyList<ManifestTensor> Inputs { get; init; }
+    /// <summary>Outputs in export order; dims may be expressions of the input symbols.</summary>
+    public required IReadOnlyList<ManifestTensor> Outputs { get; init; }
+    /// <summary>Every symbol with the range the engine was compiled and validated for.</summary>
+    public required IReadOnlyDictionary<string, ManifestSymbol> Symbols { get; init; }
+    /// <summary>Ranges of expressions of symbols (<c>8*s69</c> in 16..128).</summary>
+    public required IReadOnlyList<ManifestRelation> Relations { get; init; }
+    /// <summary>The cases the engine was checked at, with their errors against the reference.</summary>
+    public required IReadOnlyList<ManifestValidationCase> Validation { get; init; }
+    /// <summary>NuGet VersionRange of ModelBuild.Runtime versions that may load this engine.</summary>
+    public required string RuntimeVersions { get; init; }
+    /// <summary>SHA-256 (lowercase hex) over the payload (all tensor bytes and the plan JSON), checked at load.</summary>
+    public required string PayloadSha256 { get; init; }
+}
+
+/// <param name="Format">pt2, pt2-legacy, torchscript, onnx.</param>
+public sealed record ManifestSource(string Format, string File, string Sha256, string? TorchVersion);
+
+public sealed record ManifestToolchain(string ModelBuild, string TorchSharp, string LibTorch);
+
+/// <param name="Device">cpu or cuda.</param>
+/// <param name="ComputeCapability">e.g. "9.0" for cuda; null for cpu.</param>
+/// <param name="Precision">fp32, fp16 or bf16.</param>
+public sealed record ManifestTarget(string Device, string? ComputeCapability, string Precision);
+
+/// <param name="DType">safetensors dtype name (F32, I64, ...).</param>
+/// <param name="Dims">each dim: an int literal ("3") or an expression of symbols ("s77", "8*s69").</param>
+public sealed record ManifestTensor(string Name, string DType, IReadOnlyList<string> Dims);
+
+/// <summary>A symbol's compiled range; <see cref="Opt"/> is the size the engine is tuned for.</summary>
+public sealed record ManifestSymbol(long Min, long Opt, long Max);
+
+public sealed record ManifestRelation(string Expr, long Min, long Max);
+
+/// <param name="Symbols">the symbol values of the case.</param>
+/// <param name="InputShapes">the concrete input shapes.</param>
+public sealed record ManifestValidationCase(
+    string Name,
+    IReadOnlyDictionary<string, long> Symbols,
+    IReadOnlyList<IReadOnlyList<long>> InputShapes,
+    double MaxAbsError,
+    double MaxRelError,
+    double Tolerance);
