@@ -5,7 +5,7 @@ namespace ModelBuild.Diagnostics;
 /// Ranges: MB0xxx toolchain, MB1xxx reading models, MB2xxx compiling, MB3xxx validation,
 /// MB4xxx engine files, MB5xxx runtime inputs, MB6xxx MSBuild and caches.
 /// </summary>
-public static class DiagnosticCodes
+public static partial class DiagnosticCodes
 {
     /// <summary>The file given to the ELF patcher is not an ELF binary.</summary>
     public const string ElfNotElf = "MB0001";
