@@ -74,4 +74,6 @@ public sealed class ModelGraph
     public required IReadOnlyDictionary<string, SymbolRange> Symbols { get; init; }
     /// <summary>Ranges keyed by an expression of symbols.</summary>
     public required IReadOnlyList<RelationRange> Relations { get; init; }
+    /// <summary>Shapes of the example inputs the model was exported with, when the archive keeps them (the default <c>opt</c>).</summary>
+    public IReadOnlyList<IReadOnlyList<long>>? ExampleInputShapes { get; init; }
 }
