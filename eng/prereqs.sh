@@ -4,7 +4,6 @@
 set -euo pipefail
 need=()
 command -v readelf >/dev/null || need+=(binutils)
-command -v nginx >/dev/null || need+=(nginx-light)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
