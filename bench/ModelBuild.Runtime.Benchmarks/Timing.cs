@@ -1,0 +1,25 @@
+using System.Diagnostics;
+
+namespace ModelBuild.Runtime.Benchmarks;
+
+/// <summary>Median wall time of an action after warm-up, bounded by an iteration count and a time budget.</summary>
+internal static class Timing
+{
+    public static double MedianMicroseconds(Action action, int warmup = 5, int iterations = 200, double budgetSeconds = 2)
+    {
+        for (var i = 0; i < warmup; i++)
+        {
+            action();
+        }
+        var samples = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (samples.Count < iterations && (samples.Count < 5 || total.Elapsed.TotalSeconds < budgetSeconds))
+        {
+            var t = Stopwatch.GetTimestamp();
+            action();
+            samples.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
+        }
+        samples.Sort();
+        return samples[samples.Count / 2];
+    }
+}
