@@ -28,6 +28,10 @@ public static class ModelReader
         {
             return Pt2ArchiveReader.Read(archive, path, options);
         }
+        if (Pt2LegacyArchiveReader.Recognizes(archive.EntryNames))
+        {
+            return Pt2LegacyArchiveReader.Read(archive, path, options);
+        }
         throw new ModelBuildException(DiagnosticCodes.ModelFormatUnknown,
             "The zip archive is neither a PT2 archive (no '<root>/models/<name>.json' or 'serialized_exported_program.json') nor TorchScript (no 'code/' and 'data.pkl').", path);
     }
