@@ -52,7 +52,8 @@ public static partial class TorchScriptReader
             weights.Add(StoredWeight($"CONSTANTS.c{i}", WeightKind.Constant, constants[i], "constants", archive, path, options, prefix));
         }
 
-        var version = archive.Contains($"{prefix}/version") ? Encoding.ASCII.GetString(archive.Read($"{prefix}/version")).Trim() : null;
+        var version = new[] { $"{prefix}/version", $"{prefix}/.data/version" }.Where(archive.Contains)
+            .Select(e => Encoding.ASCII.GetString(archive.Read(e)).Trim()).FirstOrDefault();
         return new ModelGraph
         {
             Name = Pt2LegacyArchiveReader.ModelName(path),
