@@ -10,16 +10,16 @@ namespace ModelBuild.Export.Tests;
 [TestClass]
 public sealed class BadInputTests
 {
-    private string _dir = "";
+    private FixtureEditor _edit = null!;
 
     [TestInitialize]
-    public void CreateFolder() => _dir = Directory.CreateTempSubdirectory("modelbuild-bad-").FullName;
+    public void CreateFolder() => _edit = new FixtureEditor();
 
     [TestCleanup]
-    public void DeleteFolder() => Directory.Delete(_dir, recursive: true);
+    public void DeleteFolder() => _edit.Dispose();
 
     [TestMethod]
-    public void MissingFile_IsMB1010() => AssertFails(Path.Combine(_dir, "absent.pt2"), DiagnosticCodes.ModelFileNotFound);
+    public void MissingFile_IsMB1010() => AssertFails(Path.Combine(_edit.Folder, "absent.pt2"), DiagnosticCodes.ModelFileNotFound);
 
     [TestMethod]
     public void FileThatIsNoModel_IsMB1011() => AssertFails(TestPaths.Fixture("mlp", "cases.safetensors"), DiagnosticCodes.ModelFormatUnknown);
@@ -28,7 +28,7 @@ public sealed class BadInputTests
     public void TruncatedZip_IsMB1012()
     {
         var bytes = File.ReadAllBytes(TestPaths.Fixture("mlp", "model.pt2"));
-        var path = Write("truncated.pt2", bytes[..(bytes.Length / 2)]);
+        var path = _edit.Write("truncated.pt2", bytes[..(bytes.Length / 2)]);
 
         AssertFails(path, DiagnosticCodes.ArchiveCorrupt);
     }
@@ -36,12 +36,12 @@ public sealed class BadInputTests
     [TestMethod]
     public void EntryNamedWithDotDot_IsMB1013_AndNothingIsWrittenOutside()
     {
-        var path = Rewrite("mlp", "model.pt2", "escape.pt2", extra: ("model/../../escaped.txt", "x"u8.ToArray()));
+        var path = _edit.Rewrite("mlp", "model.pt2", "escape.pt2", extra: ("model/../../escaped.txt", "x"u8.ToArray()));
 
         var e = AssertFails(path, DiagnosticCodes.ArchiveUnsafeEntry);
 
         StringAssert.Contains(e.Message, "model/../../escaped.txt");
-        Assert.IsFalse(File.Exists(Path.Combine(_dir, "..", "escaped.txt")));
+        Assert.IsFalse(File.Exists(Path.Combine(_edit.Folder, "..", "escaped.txt")));
         Assert.IsFalse(File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "..", "escaped.txt")));
     }
 
@@ -59,7 +59,7 @@ public sealed class BadInputTests
     public void EntriesSummingOverTheLimit_IsMB1014()
     {
         // A small file whose entries claim more than the limit (a zip bomb's shape): refused before anything is inflated.
-        var path = Rewrite("mlp", "model.pt2", "bomb.pt2", extra: ("model/padding", new byte[200_000]));
+        var path = _edit.Rewrite("mlp", "model.pt2", "bomb.pt2", extra: ("model/padding", new byte[200_000]));
         Assert.IsTrue(new FileInfo(path).Length < 100_000);
 
         var e = Assert.ThrowsExactly<ModelBuildException>(() => ModelReader.Read(path, new ModelReaderOptions { MaxArchiveBytes = 100_000 }));
@@ -70,7 +70,7 @@ public sealed class BadInputTests
     [TestMethod]
     public void UnknownSchemaMajor_IsMB1020()
     {
-        var path = RewriteProgram("seed_linear_dynamic", p => p["schema_version"]!["major"] = 9);
+        var path = _edit.RewriteProgram("seed_linear_dynamic", p => p["schema_version"]!["major"] = 9);
 
         var e = AssertFails(path, DiagnosticCodes.SchemaVersionUnsupported);
         StringAssert.Contains(e.Message, "9.17");
@@ -79,7 +79,7 @@ public sealed class BadInputTests
     [TestMethod]
     public void ProgramThatIsNotJson_IsMB1021()
     {
-        var path = Rewrite("mlp", "model.pt2", "notjson.pt2", replace: name => name.EndsWith("models/model.json", StringComparison.Ordinal) ? "{\"graph_module\": ["u8.ToArray() : null);
+        var path = _edit.Rewrite("mlp", "model.pt2", "notjson.pt2", replace: name => name.EndsWith("models/model.json", StringComparison.Ordinal) ? "{\"graph_module\": ["u8.ToArray() : null);
 
         AssertFails(path, DiagnosticCodes.ProgramMalformed);
     }
@@ -87,7 +87,7 @@ public sealed class BadInputTests
     [TestMethod]
     public void SizeSymbolMissingFromTheConstraints_IsMB1022_NamingIt()
     {
-        var path = RewriteProgram("seed_linear_dynamic", p => p["range_constraints"]!.AsObject().Remove("s31"));
+        var path = _edit.RewriteProgram("seed_linear_dynamic", p => p["range_constraints"]!.AsObject().Remove("s31"));
 
         var e = AssertFails(path, DiagnosticCodes.SymbolWithoutRange);
         StringAssert.Contains(e.Message, "'s31'");
@@ -96,7 +96,7 @@ public sealed class BadInputTests
     [TestMethod]
     public void UnknownArgumentKind_IsMB1023_NamingTheNode()
     {
-        var path = RewriteProgram("seed_linear_dynamic", p =>
+        var path = _edit.RewriteProgram("seed_linear_dynamic", p =>
         {
             var input = p["graph_module"]!["graph"]!["nodes"]![0]!["inputs"]![0]!;
             input["arg"] = new JsonObject { ["as_graph"] = new JsonObject() };
@@ -112,7 +112,7 @@ public sealed class BadInputTests
     [DataRow(1L << 41)]
     public void AbsurdTensorSize_IsMB1024(long size)
     {
-        var path = RewriteProgram("seed_linear_dynamic", p =>
+        var path = _edit.RewriteProgram("seed_linear_dynamic", p =>
             p["graph_module"]!["graph"]!["tensor_values"]!["p_weight"]!["sizes"]![0] = new JsonObject { ["as_int"] = size });
 
         AssertFails(path, DiagnosticCodes.TensorSizeInvalid);
@@ -121,13 +121,13 @@ public sealed class BadInputTests
     [TestMethod]
     public void AbsurdWeightSizeInTheWeightsConfig_IsMB1024()
     {
-        var path = Rewrite("seed_linear_dynamic", "model.pt2", "weights.pt2", replace: name =>
+        var path = _edit.Rewrite("seed_linear_dynamic", "model.pt2", "weights.pt2", replace: name =>
         {
             if (!name.EndsWith("model_weights_config.json", StringComparison.Ordinal))
             {
                 return null;
             }
-            var config = JsonNode.Parse(ReadEntry("seed_linear_dynamic", "model.pt2", name))!;
+            var config = JsonNode.Parse(FixtureEditor.ReadEntry("seed_linear_dynamic", "model.pt2", name))!;
             config["config"]!["weight"]!["tensor_meta"]!["strides"]![0] = new JsonObject { ["as_int"] = -5 };
             return Encoding.UTF8.GetBytes(config.ToJsonString());
         });
@@ -138,7 +138,7 @@ public sealed class BadInputTests
     [TestMethod]
     public void WeightStorageShorterThanItsSizes_IsMB1025()
     {
-        var path = Rewrite("seed_linear_dynamic", "model.pt2", "short.pt2", replace: name => name.EndsWith("weights/weight_0", StringComparison.Ordinal) ? new byte[8] : null);
+        var path = _edit.Rewrite("seed_linear_dynamic", "model.pt2", "short.pt2", replace: name => name.EndsWith("weights/weight_0", StringComparison.Ordinal) ? new byte[8] : null);
 
         var e = AssertFails(path, DiagnosticCodes.WeightDataMismatch);
         StringAssert.Contains(e.Message, "'weight'");
@@ -147,7 +147,7 @@ public sealed class BadInputTests
     [TestMethod]
     public void BigEndianArchive_IsMB1027()
     {
-        var path = Rewrite("mlp", "model.pt2", "big.pt2", replace: name => name == "model/byteorder" ? "big"u8.ToArray() : null);
+        var path = _edit.Rewrite("mlp", "model.pt2", "big.pt2", replace: name => name == "model/byteorder" ? "big"u8.ToArray() : null);
 
         AssertFails(path, DiagnosticCodes.ByteOrderUnsupported);
     }
@@ -157,7 +157,7 @@ public sealed class BadInputTests
     {
         // PROTO 2; GLOBAL os.system; ('echo hi',); REDUCE; STOP. Loading it in Python would run a shell command.
         var evil = Encoding.Latin1.GetBytes("\u0080\u0002cos\nsystem\nX\u0007\u0000\u0000\u0000echo hi\u0085R.");
-        var path = RewriteStateDict("mlp", evil);
+        var path = _edit.RewriteStateDict("mlp", evil);
 
         var e = AssertFails(path, DiagnosticCodes.PickleGlobalNotAllowed);
         StringAssert.Contains(e.Message, "'os.system'");
@@ -167,7 +167,7 @@ public sealed class BadInputTests
     [TestMethod]
     public void TruncatedPickle_IsMB1031()
     {
-        var path = RewriteStateDict("mlp", Encoding.Latin1.GetBytes("\u0080\u0002}q\u0000(X\u0009\u0000\u0000\u0000fc1"));
+        var path = _edit.RewriteStateDict("mlp", Encoding.Latin1.GetBytes("\u0080\u0002}q\u0000(X\u0009\u0000\u0000\u0000fc1"));
 
         AssertFails(path, DiagnosticCodes.PickleMalformed);
     }
@@ -175,7 +175,7 @@ public sealed class BadInputTests
     [TestMethod]
     public void BadSizeExpression_IsMB1001()
     {
-        var path = RewriteProgram("seed_linear_dynamic", p =>
+        var path = _edit.RewriteProgram("seed_linear_dynamic", p =>
             p["graph_module"]!["graph"]!["tensor_values"]!["input"]!["sizes"]![0] = new JsonObject
             {
                 ["as_expr"] = new JsonObject { ["expr_str"] = "Mul(Integer(2), Symbol('s31'" },
@@ -188,7 +188,7 @@ public sealed class BadInputTests
     public void MalformedOnnx_IsMB1050()
     {
         var bytes = File.ReadAllBytes(TestPaths.Fixture("mlp", "model.onnx"));
-        var path = Write("cut.onnx", bytes[..(bytes.Length / 3)]);
+        var path = _edit.Write("cut.onnx", bytes[..(bytes.Length / 3)]);
 
         AssertFails(path, DiagnosticCodes.OnnxMalformed);
     }
@@ -199,85 +199,5 @@ public sealed class BadInputTests
         Assert.AreEqual(code, e.Code, e.Message);
         StringAssert.Contains(e.Message, Path.GetFileName(path));
         return e;
-    }
-
-    private string Write(string name, byte[] bytes)
-    {
-        var path = Path.Combine(_dir, name);
-        File.WriteAllBytes(path, bytes);
-        return path;
-    }
-
-    private string RewriteProgram(string model, Action<JsonNode> edit) =>
-        Rewrite(model, "model.pt2", "edited.pt2", replace: name =>
-        {
-            if (!name.EndsWith("models/model.json", StringComparison.Ordinal))
-            {
-                return null;
-            }
-            var program = JsonNode.Parse(ReadEntry(model, "model.pt2", name))!;
-            edit(program);
-            return Encoding.UTF8.GetBytes(program.ToJsonString());
-        });
-
-    /// <summary>The legacy archive with its state dict's data.pkl replaced.</summary>
-    private string RewriteStateDict(string model, byte[] pickle)
-    {
-        var inner = new MemoryStream();
-        using (var original = new ZipArchive(new MemoryStream(ReadEntryBytes(model, "model.legacy.pt2", "serialized_state_dict.pt"))))
-        using (var copy = new ZipArchive(inner, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            foreach (var entry in original.Entries)
-            {
-                using var target = copy.CreateEntry(entry.FullName, CompressionLevel.NoCompression).Open();
-                if (entry.FullName.EndsWith("data.pkl", StringComparison.Ordinal))
-                {
-                    target.Write(pickle);
-                }
-                else
-                {
-                    using var source = entry.Open();
-                    source.CopyTo(target);
-                }
-            }
-        }
-        return Rewrite(model, "model.legacy.pt2", "pickle.pt2", replace: name => name == "serialized_state_dict.pt" ? inner.ToArray() : null);
-    }
-
-    private string Rewrite(string model, string file, string name, Func<string, byte[]?>? replace = null, (string Name, byte[] Data)? extra = null)
-    {
-        var path = Path.Combine(_dir, name);
-        using var original = ZipFile.OpenRead(TestPaths.Fixture(model, file));
-        using var copy = ZipFile.Open(path, ZipArchiveMode.Create);
-        foreach (var entry in original.Entries)
-        {
-            using var target = copy.CreateEntry(entry.FullName, CompressionLevel.NoCompression).Open();
-            if (replace?.Invoke(entry.FullName) is { } bytes)
-            {
-                target.Write(bytes);
-            }
-            else
-            {
-                using var source = entry.Open();
-                source.CopyTo(target);
-            }
-        }
-        if (extra is var (extraName, data))
-        {
-            using var target = copy.CreateEntry(extraName, CompressionLevel.Optimal).Open();
-            target.Write(data);
-        }
-        return path;
-    }
-
-    private static string ReadEntry(string model, string file, string entry) => Encoding.UTF8.GetString(ReadEntryBytes(model, file, entry));
-
-    private static byte[] ReadEntryBytes(string model, string file, string entry)
-    {
-        using var zip = ZipFile.OpenRead(TestPaths.Fixture(model, file));
-        using var source = zip.GetEntry(entry)!.Open();
-        using var bytes = new MemoryStream();
-        source.CopyTo(bytes);
-        return bytes.ToArray();
     }
 }
