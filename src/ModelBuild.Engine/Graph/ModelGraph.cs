@@ -79,6 +79,12 @@ public sealed class ModelGraph
     /// in str form; empty when the graph computes none.
     /// </summary>
     public IReadOnlyDictionary<string, string> SymIntValues { get; init; } = new Dictionary<string, string>();
+    /// <summary>
+    /// True when the source format records no ranges (TorchScript, ONNX): <see cref="Symbols"/> is empty and every range
+    /// must come from the user. TorchScript records no sizes at all: its inputs' sizes are empty (rank unknown) and its
+    /// outputs are not listed.
+    /// </summary>
+    public bool RangesFromUser { get; init; }
     /// <summary>Shapes of the example inputs the model was exported with, when the archive keeps them (the default <c>opt</c>).</summary>
     public IReadOnlyList<IReadOnlyList<long>>? ExampleInputShapes { get; init; }
 }
