@@ -1,0 +1,69 @@
+using ModelBuild.Engine.Graph;
+using static TorchSharp.torch;
+
+namespace ModelBuild.Compiler.Passes;
+
+/// <summary>Runs one node on CPU tensors: its tensor outputs in the order of <see cref="GraphNode.Outputs"/>.</summary>
+public delegate IReadOnlyList<Tensor> NodeEvaluator(GraphNode node, IReadOnlyDictionary<string, Tensor> values);
+
+/// <summary>
+/// Evaluates at compile time every node that reads only weights (a transpose or permute of a weight, a reshape, a
+/// cast) and replaces it by a constant weight. Nodes that read no tensor at all (factories) and random ops stay.
+/// </summary>
+public static class ConstantFolding
+{
+    public static ModelGraph Run(ModelGraph graph, NodeEvaluator evaluate)
+    {
+        var weights = graph.Weights.ToDictionary(w => w.ValueName, StringComparer.Ordinal);
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var folded = new List<Weight>();
+        var kept = new List<GraphNode>();
+        try
+        {
+            foreach (var node in graph.Nodes)
+            {
+                var reads = node.Reads().Distinct(StringComparer.Ordinal).ToList();
+                if (reads.Count == 0 || !reads.All(weights.ContainsKey) || IsRandom(node.Target)
+                    || node.Outputs.Count == 0 || !node.Outputs.All(o => o is TensorArg))
+                {
+                    kept.Add(node);
+                    continue;
+                }
+                foreach (var name in reads.Where(n => !tensors.ContainsKey(n)))
+                {
+                    tensors[name] = weights[name].ToTensor();
+                }
+                var results = evaluate(node, tensors);
+                for (var i = 0; i < node.Outputs.Count; i++)
+                {
+                    var name = ((TensorArg)node.Outputs[i]).Name;
+                    var weight = results[i].ToWeight(name);
+                    tensors[name] = results[i];
+                    weights[name] = weight;
+                    folded.Add(weight);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var t in tensors.Values)
+            {
+                t.Dispose();
+            }
+        }
+        if (folded.Count == 0)
+        {
+            return graph;
+        }
+        var values = graph.Values.ToDictionary();
+        foreach (var w in folded)
+        {
+            values[w.ValueName] = w.Meta;
+        }
+        return graph.With(nodes: kept, weights: [.. graph.Weights, .. folded], values: values).WithoutUnreadWeights();
+    }
+
+    private static bool IsRandom(string target) =>
+        target.Contains("rand", StringComparison.Ordinal) || target.Contains("dropout", StringComparison.Ordinal)
+        || target.Contains("bernoulli", StringComparison.Ordinal) || target.Contains("normal", StringComparison.Ordinal);
+}
