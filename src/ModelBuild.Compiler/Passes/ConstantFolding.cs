@@ -1,18 +1,16 @@
 using ModelBuild.Engine.Graph;
+using ModelBuild.Runtime.Execution;
 using static TorchSharp.torch;
 
 namespace ModelBuild.Compiler.Passes;
 
-/// <summary>Runs one node on CPU tensors: its tensor outputs in the order of <see cref="GraphNode.Outputs"/>.</summary>
-public delegate IReadOnlyList<Tensor> NodeEvaluator(GraphNode node, IReadOnlyDictionary<string, Tensor> values);
-
 /// <summary>
 /// Evaluates at compile time every node that reads only weights (a transpose or permute of a weight, a reshape, a
-/// cast) and replaces it by a constant weight. Nodes that read no tensor at all (factories) and random ops stay.
+/// cast) with the runtime's kernels and replaces it by a constant weight. Nodes that read no tensor at all (factories) and random ops stay.
 /// </summary>
 public static class ConstantFolding
 {
-    public static ModelGraph Run(ModelGraph graph, NodeEvaluator evaluate)
+    public static ModelGraph Run(ModelGraph graph)
     {
         var weights = graph.Weights.ToDictionary(w => w.ValueName, StringComparer.Ordinal);
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -33,12 +31,17 @@ public static class ConstantFolding
                 {
                     tensors[name] = weights[name].ToTensor();
                 }
-                var results = evaluate(node, tensors);
+                object?[] results;
+                using (no_grad())
+                {
+                    results = OpKernels.Invoke(node, name => tensors[name]);
+                }
                 for (var i = 0; i < node.Outputs.Count; i++)
                 {
                     var name = ((TensorArg)node.Outputs[i]).Name;
-                    var weight = results[i].ToWeight(name);
-                    tensors[name] = results[i];
+                    var result = (Tensor)results[i]!;
+                    var weight = result.ToWeight(name);
+                    tensors[name] = result;
                     weights[name] = weight;
                     folded.Add(weight);
                 }
