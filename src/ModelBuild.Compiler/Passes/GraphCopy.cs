@@ -20,6 +20,7 @@ internal static class GraphCopy
         Values = values ?? g.Values,
         Symbols = g.Symbols,
         Relations = g.Relations,
+        SymIntValues = g.SymIntValues,
         ExampleInputShapes = g.ExampleInputShapes,
     };
 
