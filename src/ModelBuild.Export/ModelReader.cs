@@ -2,6 +2,7 @@ using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Graph;
 using ModelBuild.Export.Archives;
 using ModelBuild.Export.Pt2;
+using ModelBuild.Export.TorchScript;
 
 namespace ModelBuild.Export;
 
@@ -27,6 +28,14 @@ public static class ModelReader
         if (Pt2ArchiveReader.Recognizes(archive.EntryNames))
         {
             return Pt2ArchiveReader.Read(archive, path, options);
+        }
+        if (Pt2LegacyArchiveReader.Recognizes(archive.EntryNames))
+        {
+            return Pt2LegacyArchiveReader.Read(archive, path, options);
+        }
+        if (TorchScriptReader.Recognizes(archive.EntryNames))
+        {
+            return TorchScriptReader.Read(archive, path, options);
         }
         throw new ModelBuildException(DiagnosticCodes.ModelFormatUnknown,
             "The zip archive is neither a PT2 archive (no '<root>/models/<name>.json' or 'serialized_exported_program.json') nor TorchScript (no 'code/' and 'data.pkl').", path);

@@ -79,6 +79,33 @@ public sealed class Pt2ArchiveReaderTests
     }
 
     [TestMethod]
+    [DynamicData(nameof(TestPaths.AllModels), typeof(TestPaths))]
+    public void CurrentLegacyAndCoreArchives_GiveTheSameInputsRangesAndBitIdenticalWeights(string model)
+    {
+        var current = ModelReader.Read(TestPaths.Fixture(model, "model.pt2"));
+        var legacy = ModelReader.Read(TestPaths.Fixture(model, "model.legacy.pt2"));
+        var core = ModelReader.Read(TestPaths.Fixture(model, "model.core.pt2"));
+
+        foreach (var other in new[] { legacy, core })
+        {
+            Assert.AreEqual(Describe(current.Inputs), Describe(other.Inputs));
+            Assert.AreEqual(Describe(current.Outputs.Select(o => o with { Name = "" })), Describe(other.Outputs.Select(o => o with { Name = "" })));
+            CollectionAssert.AreEquivalent(current.Symbols.ToList(), other.Symbols.ToList());
+            CollectionAssert.AreEquivalent(current.Relations.ToList(), other.Relations.ToList());
+            CollectionAssert.AreEquivalent(current.Weights.Select(w => w.StateName).ToList(), other.Weights.Select(w => w.StateName).ToList());
+            foreach (var w in current.Weights)
+            {
+                var o = other.Weights.Single(x => x.StateName == w.StateName);
+                Assert.AreEqual(w.Meta.DType, o.Meta.DType);
+                CollectionAssert.AreEqual(w.Read().ToArray(), o.Read().ToArray(), w.StateName);
+            }
+        }
+    }
+
+    private static string Describe(IEnumerable<GraphValue> values) =>
+        string.Join("; ", values.Select(v => $"{v.Name}:{v.Meta.DType}[{string.Join(", ", v.Meta.Sizes)}]"));
+
+    [TestMethod]
     public void Read_SeedLinearStatic_HasNoSymbolsAndStaticDims()
     {
         var graph = ModelReader.Read(TestPaths.Fixture("seed_linear_static", "model.pt2"));

@@ -79,6 +79,11 @@ public sealed class ModelGraph
     /// in str form; empty when the graph computes none.
     /// </summary>
     public IReadOnlyDictionary<string, string> SymIntValues { get; init; } = new Dictionary<string, string>();
+    /// <summary>
+    /// True when the source format records no shapes (TorchScript): input sizes are empty (rank unknown), outputs are
+    /// not listed, and every range must come from the user.
+    /// </summary>
+    public bool ShapesUnknown { get; init; }
     /// <summary>Shapes of the example inputs the model was exported with, when the archive keeps them (the default <c>opt</c>).</summary>
     public IReadOnlyList<IReadOnlyList<long>>? ExampleInputShapes { get; init; }
 }

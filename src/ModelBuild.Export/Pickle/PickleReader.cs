@@ -35,7 +35,16 @@ internal sealed class PickleReader
         "torch._utils._rebuild_parameter",
         "torch._utils._rebuild_parameter_with_state",
         "collections.OrderedDict",
+    };
+
+    /// <summary>TorchScript's typed-container helpers: each returns its first argument.</summary>
+    private static readonly HashSet<string> TorchScriptFunctions = new(StringComparer.Ordinal)
+    {
         "torch.jit._pickle.restore_type_tag",
+        "torch.jit._pickle.build_intlist",
+        "torch.jit._pickle.build_doublelist",
+        "torch.jit._pickle.build_boollist",
+        "torch.jit._pickle.build_tensorlist",
     };
 
     private readonly byte[] _data;
@@ -291,7 +300,7 @@ internal sealed class PickleReader
     {
         var global = new PickleGlobal(module, name);
         var full = global.FullName;
-        var allowed = Functions.Contains(full) || StorageTypes.ContainsKey(full) ||
+        var allowed = Functions.Contains(full) || StorageTypes.ContainsKey(full) || TorchScriptFunctions.Contains(full) ||
             (_allowTorchScriptClasses && (module == "__torch__" || module.StartsWith("__torch__.", StringComparison.Ordinal)));
         if (!allowed)
         {
@@ -319,7 +328,7 @@ internal sealed class PickleReader
             }
             case "torch._utils._rebuild_parameter" or "torch._utils._rebuild_parameter_with_state":
                 return args[0] as PickledTensor ?? throw Malformed("_rebuild_parameter needs a tensor");
-            case "torch.jit._pickle.restore_type_tag":
+            case var name when TorchScriptFunctions.Contains(name):
                 return args[0];
             default:
                 throw Malformed($"'{callable.FullName}' is a type, not a function to call");
@@ -328,7 +337,7 @@ internal sealed class PickleReader
 
     private PickleObject NewObject(PickleGlobal type, IReadOnlyList<object?> args)
     {
-        if (Functions.Contains(type.FullName) || StorageTypes.ContainsKey(type.FullName) || args.Count != 0)
+        if (Functions.Contains(type.FullName) || TorchScriptFunctions.Contains(type.FullName) || StorageTypes.ContainsKey(type.FullName) || args.Count != 0)
         {
             throw Malformed($"'{type.FullName}' cannot be instantiated here");
         }

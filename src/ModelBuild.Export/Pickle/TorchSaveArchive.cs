@@ -28,16 +28,16 @@ internal static class TorchSaveArchive
     }
 
     /// <summary>The contiguous bytes of a pickled tensor, read from its storage entry.</summary>
-    public static ReadOnlyMemory<byte> TensorBytes(ModelArchive archive, string prefix, PickledTensor tensor, string what)
+    public static ReadOnlyMemory<byte> TensorBytes(ModelArchive archive, string prefix, PickledTensor tensor, string what, string folder = "data")
     {
-        var storage = archive.Read($"{prefix}/data/{tensor.Storage.Key}");
+        var storage = archive.Read($"{prefix}/{folder}/{tensor.Storage.Key}");
         return tensor.Layout.ToContiguous(storage, what, archive.File);
     }
 
     /// <summary>Checks, without reading it, that a tensor's storage entry exists and covers the tensor.</summary>
-    public static void CheckStorage(ModelArchive archive, string prefix, PickledTensor tensor, string what)
+    public static void CheckStorage(ModelArchive archive, string prefix, PickledTensor tensor, string what, string folder = "data")
     {
-        var entry = $"{prefix}/data/{tensor.Storage.Key}";
+        var entry = $"{prefix}/{folder}/{tensor.Storage.Key}";
         var length = archive.EntryLength(entry) ?? throw new ModelBuildException(DiagnosticCodes.WeightDataMismatch,
             $"{what} is stored in '{entry}', which the archive lacks.", archive.File);
         var needed = tensor.Layout.StorageBytesNeeded;
