@@ -41,7 +41,8 @@ public static partial class OpKernels
         });
         t.Op("aten.leaky_relu.default", a => a.Self.leaky_relu(a.Scalar("negative_slope", 0.01)));
         t.Op("aten.elu.default", a => a.Self.elu(a.Scalar("alpha", 1), a.Scalar("scale", 1), a.Scalar("input_scale", 1)));
-        t.Op("aten.hardtanh.default", a => a.Self.hardtanh(a.Scalar("min_val", -1), a.Scalar("max_val", 1)));
+        // TorchSharp 0.107's Tensor.hardtanh returns its input unchanged; hardtanh is clamp.
+        t.Op("aten.hardtanh.default", a => a.Self.clamp(a.Scalar("min_val", -1), a.Scalar("max_val", 1)));
         t.Op("aten.softplus.default", a => a.Self.softplus(a.Double("beta", 1), a.Double("threshold", 20)));
         t.Op("aten.clamp.default", a => a.Self.clamp(a.OptionalScalar("min"), a.OptionalScalar("max")));
         t.Op("aten.clamp.Tensor", a => a.Self.clamp(a.OptionalTensor("min"), a.OptionalTensor("max")));

@@ -48,7 +48,7 @@ public static partial class OpKernels
         {
             var shapes = string.Join(", ", args.InputTensors.Select(t => $"[{string.Join(", ", t.shape)}] {t.dtype}"));
             throw new ModelBuildException(
-                DiagnosticCodes.KernelFailed, $"{NodeArguments.Describe(node)} failed on inputs ({shapes}): {e.Message}", inner: e);
+                DiagnosticCodes.KernelFailed, $"{NodeArguments.Describe(node)} failed on inputs ({shapes}): {FirstLine(e.Message)}", inner: e);
         }
 
         var outputs = new object?[node.Outputs.Count];
@@ -117,5 +117,10 @@ public static partial class OpKernels
         return table.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
-    private static object?[] One(Tensor t) => [t];
+    /// <summary>libtorch appends a native stack trace to its messages; the sentence before it is what users need.</summary>
+    private static string FirstLine(string message)
+    {
+        var end = message.IndexOf('\n', StringComparison.Ordinal);
+        return end < 0 ? message : message[..end];
+    }
 }
