@@ -1,6 +1,7 @@
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Graph;
 using ModelBuild.Export.Archives;
+using ModelBuild.Export.Onnx;
 using ModelBuild.Export.Pt2;
 using ModelBuild.Export.TorchScript;
 
@@ -19,7 +20,13 @@ public static class ModelReader
         {
             throw new ModelBuildException(DiagnosticCodes.ModelFileNotFound, "The model file does not exist.", path);
         }
-        if (!StartsWithZipSignature(path))
+        var head = Head(path);
+        // An ONNX ModelProto starts with field 1 (ir_version) as a varint: tag byte 0x08.
+        if (head.Length > 0 && head[0] == 0x08)
+        {
+            return OnnxReader.Read(path, options);
+        }
+        if (!head.AsSpan().StartsWith("PK\u0003\u0004"u8))
         {
             throw new ModelBuildException(DiagnosticCodes.ModelFormatUnknown,
                 "The file is not a model ModelBuild reads: expected a PT2 archive (torch.export.save), TorchScript (torch.jit.save) or ONNX.", path);
@@ -41,13 +48,13 @@ public static class ModelReader
             "The zip archive is neither a PT2 archive (no '<root>/models/<name>.json' or 'serialized_exported_program.json') nor TorchScript (no 'code/' and 'data.pkl').", path);
     }
 
-    private static bool StartsWithZipSignature(string path)
+    private static byte[] Head(string path)
     {
-        Span<byte> head = stackalloc byte[4];
+        var head = new byte[4];
         try
         {
             using var stream = File.OpenRead(path);
-            return stream.Read(head) == 4 && head.SequenceEqual("PK\u0003\u0004"u8);
+            return head[..stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

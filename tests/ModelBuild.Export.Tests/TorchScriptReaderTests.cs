@@ -14,7 +14,7 @@ public sealed class TorchScriptReaderTests
         var graph = ModelReader.Read(TestPaths.Fixture(model, "model.ts.pt"));
 
         Assert.AreEqual("torchscript", graph.Source.Format);
-        Assert.IsTrue(graph.ShapesUnknown);
+        Assert.IsTrue(graph.RangesFromUser);
         Assert.AreEqual(0, graph.Nodes.Count);
         Assert.AreEqual(0, graph.Symbols.Count);
         CollectionAssert.AreEqual(expected.Inputs.Select(i => $"{i.Name}:{i.DType}").ToList(),

@@ -80,10 +80,11 @@ public sealed class ModelGraph
     /// </summary>
     public IReadOnlyDictionary<string, string> SymIntValues { get; init; } = new Dictionary<string, string>();
     /// <summary>
-    /// True when the source format records no shapes (TorchScript): input sizes are empty (rank unknown), outputs are
-    /// not listed, and every range must come from the user.
+    /// True when the source format records no ranges (TorchScript, ONNX): <see cref="Symbols"/> is empty and every range
+    /// must come from the user. TorchScript records no sizes at all: its inputs' sizes are empty (rank unknown) and its
+    /// outputs are not listed.
     /// </summary>
-    public bool ShapesUnknown { get; init; }
+    public bool RangesFromUser { get; init; }
     /// <summary>Shapes of the example inputs the model was exported with, when the archive keeps them (the default <c>opt</c>).</summary>
     public IReadOnlyList<IReadOnlyList<long>>? ExampleInputShapes { get; init; }
 }

@@ -12,7 +12,7 @@ namespace ModelBuild.Export.TorchScript;
 /// A TorchScript archive (<c>torch.jit.save</c> of a traced or scripted module). It holds code and weights but no
 /// shapes: inputs come from the <c>forward</c> signature in <c>code/</c>, with dtypes and example shapes from
 /// <c>traced_inputs.pkl</c> when tracing left it; weights come from <c>data.pkl</c>. The graph has no nodes and no
-/// symbols, and <see cref="ModelGraph.ShapesUnknown"/> says that ranges must come from the user.
+/// symbols, and <see cref="ModelGraph.RangesFromUser"/> says that ranges must come from the user.
 /// </summary>
 public static partial class TorchScriptReader
 {
@@ -52,7 +52,8 @@ public static partial class TorchScriptReader
             weights.Add(StoredWeight($"CONSTANTS.c{i}", WeightKind.Constant, constants[i], "constants", archive, path, options, prefix));
         }
 
-        var version = archive.Contains($"{prefix}/version") ? Encoding.ASCII.GetString(archive.Read($"{prefix}/version")).Trim() : null;
+        var version = new[] { $"{prefix}/version", $"{prefix}/.data/version" }.Where(archive.Contains)
+            .Select(e => Encoding.ASCII.GetString(archive.Read(e)).Trim()).FirstOrDefault();
         return new ModelGraph
         {
             Name = Pt2LegacyArchiveReader.ModelName(path),
@@ -65,7 +66,7 @@ public static partial class TorchScriptReader
             Symbols = new Dictionary<string, SymbolRange>(),
             Relations = [],
             ExampleInputShapes = traced?.Select(t => (IReadOnlyList<long>)t.Layout.Sizes.ToArray()).ToList(),
-            ShapesUnknown = true,
+            RangesFromUser = true,
         };
     }
 
