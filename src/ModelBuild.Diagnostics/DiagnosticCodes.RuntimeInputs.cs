@@ -15,6 +15,4 @@ public static partial class DiagnosticCodes
     public const string InputDimMismatch = "MB5005";
     /// <summary>The inputs' dims violate a relation between symbols (an expression's range).</summary>
     public const string InputRelationViolated = "MB5006";
-    /// <summary>An input is on another device than the engine's.</summary>
-    public const string InputDeviceMismatch = "MB5007";
 }

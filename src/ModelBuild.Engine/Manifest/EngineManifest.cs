@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ModelBuild.Engine.Manifest;
 
 /// <summary>
@@ -48,7 +50,7 @@ public sealed record ManifestTarget(string Device, string? ComputeCapability, st
 
 /// <param name="DType">safetensors dtype name (F32, I64, ...).</param>
 /// <param name="Dims">each dim: an int literal ("3") or an expression of symbols ("s77", "8*s69").</param>
-public sealed record ManifestTensor(string Name, string DType, IReadOnlyList<string> Dims);
+public sealed record ManifestTensor(string Name, [property: JsonPropertyName("dtype")] string DType, IReadOnlyList<string> Dims);
 
 /// <summary>A symbol's compiled range; <see cref="Opt"/> is the size the engine is tuned for.</summary>
 public sealed record ManifestSymbol(long Min, long Opt, long Max);
