@@ -95,7 +95,7 @@ internal sealed class ExportedProgramReader
         }
         foreach (var c in constraints.EnumerateObject())
         {
-            var expr = SymExpr.Parse(c.Name);
+            var expr = ParseExpr(c.Name, $"Range constraint '{c.Name}'");
             var min = Bound(c.Value.TryGetProperty("min_val", out var lo) ? lo : default, c.Name) ?? 0;
             var max = Bound(c.Value.TryGetProperty("max_val", out var hi) ? hi : default, c.Name);
             if (expr.Kind == SymExprKind.Symbol)
@@ -182,7 +182,7 @@ internal sealed class ExportedProgramReader
         if (size.TryGetProperty("as_expr", out var e))
         {
             var text = Required(e, "expr_str", what).GetString()!;
-            var expr = Canonical(text);
+            var expr = Canonical(text, what);
             return long.TryParse(expr, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var constant)
                 ? Dim.Of(constant)
                 : Dim.Symbolic(expr);
@@ -386,11 +386,24 @@ internal sealed class ExportedProgramReader
             ? meta
             : throw new ModelBuildException(DiagnosticCodes.ProgramMalformed, $"The signature names value '{name}', which has no entry in tensor_values.", _file);
 
-    private string Canonical(string text)
+    /// <summary>Parses a size expression; its errors name the file and the value concerned.</summary>
+    private SymExpr ParseExpr(string text, string what)
+    {
+        try
+        {
+            return SymExpr.Parse(text);
+        }
+        catch (ModelBuildException e) when (e.File is null)
+        {
+            throw new ModelBuildException(e.Code, $"{Capitalized(what)}: {e.Detail}", _file, e);
+        }
+    }
+
+    private string Canonical(string text, string what)
     {
         if (!_exprCache.TryGetValue(text, out var canonical))
         {
-            canonical = SymExpr.Parse(text).ToString();
+            canonical = ParseExpr(text, what).ToString();
             _exprCache[text] = canonical;
         }
         return canonical;
