@@ -7,6 +7,7 @@ using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Manifest;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Export;
+using ModelBuild.Export.TorchScript;
 using ModelBuild.Runtime;
 using ModelBuild.Runtime.Execution;
 using static TorchSharp.torch;
@@ -27,12 +28,11 @@ public static class ModelCompiler
         var precision = ParsePrecision(options.Precision, file);
         var device = ParseDevice(options.Device, file);
         var cases = options.CasesPath is { } cp ? SafetensorsFile.Read(cp) : null;
-        if (TorchScriptCompiler.Recognizes(file))
-        {
-            return TorchScriptCompiler.Compile(options, device, precision, cases);
-        }
-
         var graph = ModelReader.Read(file);
+        if (graph.Source.Format == TorchScriptReader.Format)
+        {
+            return TorchScriptCompiler.Compile(graph, options, device, precision, cases);
+        }
         LoweringCheck.Run(graph, OpKernels.IsSupported, file);
         var ranges = ShapeRangeResolver.Resolve(graph, options.Shapes, file);
         var optimized = Optimizer.Run(graph, device, precision);

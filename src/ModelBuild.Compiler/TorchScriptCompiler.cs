@@ -1,5 +1,3 @@
-using System.IO.Compression;
-using System.Security.Cryptography;
 using ModelBuild.Compiler.Shapes;
 using ModelBuild.Compiler.Validation;
 using ModelBuild.Diagnostics;
@@ -14,39 +12,25 @@ using static TorchSharp.torch;
 namespace ModelBuild.Compiler;
 
 /// <summary>
-/// TorchScript (torch.jit.save) carries no graph ModelBuild lowers and no shape ranges. It compiles when
-/// <c>--shape</c> gives every dim of every input (a single size for a static dim); inputs are taken in the order the
-/// options first name them, with the dtypes of the cases file's inputs when one is given, else F32. The engine
-/// holds the module's bytes and runs its forward. Validation compares the engine with the same module run
+/// TorchScript (torch.jit.save) carries no graph ModelBuild lowers and no shape ranges. Its inputs, their order and
+/// (when traced) dtypes and example shapes come from the export front end. It compiles when <c>--shape</c> gives the
+/// ranges: a dim with a range gets a symbol (<c>x_0</c>); a dim without one is static at the traced example's size;
+/// without an example every dim needs a <c>--shape</c> (one size for a static dim). The engine holds the module's
+/// bytes and runs its forward. Validation compares the engine with the same module run
 /// directly (which proves the engine's round trip and range checks, not the model) and with the cases file.
 /// </summary>
 internal static class TorchScriptCompiler
 {
-    public static bool Recognizes(string path)
-    {
-        try
-        {
-            using var zip = ZipFile.OpenRead(path);
-            return zip.Entries.Any(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)
-                && zip.Entries.Any(e => e.FullName.Contains("/code/", StringComparison.Ordinal));
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
-    public static CompiledEngine Compile(CompileOptions options, string device, TensorDType precision, SafetensorsFile? cases)
+    public static CompiledEngine Compile(ModelGraph graph, CompileOptions options, string device, TensorDType precision, SafetensorsFile? cases)
     {
         var file = options.ModelPath;
         if (precision != TensorDType.F32)
         {
             throw new ModelBuildException(DiagnosticCodes.OptionInvalid, $"--precision {options.Precision}: a TorchScript model compiles at fp32 only; export it with torch.export to lower its precision.", file);
         }
-        var (inputs, symbols) = Inputs(options.Shapes, cases, options.CasesPath, file);
+        var (inputs, symbols) = Inputs(graph, options.Shapes, cases, options.CasesPath, file);
         var ranges = new ShapeRanges(symbols, []);
         var moduleBytes = File.ReadAllBytes(file);
-        var sha = Convert.ToHexStringLower(SHA256.HashData(moduleBytes));
 
         using var module = jit.load(file, device == "cuda" ? DeviceType.CUDA : DeviceType.CPU);
         module.eval();
@@ -64,7 +48,7 @@ internal static class TorchScriptCompiler
         }
         var plan = TorchScriptPlan.Create([.. inputs.Select(i => i.Name)], [.. outputs.Select(o => o.Name)], device);
         IReadOnlyCollection<SafetensorsTensor> weights = [new SafetensorsTensor(TorchScriptPlan.ModuleWeight, TensorDType.U8, [moduleBytes.LongLength], moduleBytes)];
-        var manifest = ManifestBuilder.Build(options, "", new SourceInfo("torchscript", file, sha, null, null), device, ranges, inputs, outputs);
+        var manifest = ManifestBuilder.Build(options, "", graph.Source, device, ranges, inputs, outputs);
 
         using var engine = CompiledModel.Load(EngineFile.Write(manifest, plan, weights), file);
         var validation = new EngineValidator(engine, Reference, "torchscript", options.EffectiveTolerance, file)
@@ -80,41 +64,58 @@ internal static class TorchScriptCompiler
         _ => throw new NotSupportedException($"the TorchScript module returned {result?.GetType().Name ?? "null"}; ModelBuild supports a tensor, a tuple or a list of tensors."),
     };
 
-    /// <summary>The inputs from the options: a symbol per ranged dim (<c>x_0</c>), a static size per single-size dim.</summary>
-    private static (ManifestTensor[] Inputs, Dictionary<string, ManifestSymbol> Symbols) Inputs(IReadOnlyList<ShapeOption> shapes, SafetensorsFile? cases, string? casesPath, string file)
+    /// <summary>The inputs of the forward signature with their dims from the options and the traced example.</summary>
+    private static (ManifestTensor[] Inputs, Dictionary<string, ManifestSymbol> Symbols) Inputs(
+        ModelGraph graph, IReadOnlyList<ShapeOption> shapes, SafetensorsFile? cases, string? casesPath, string file)
     {
         if (shapes.Count == 0)
         {
             throw new ModelBuildException(DiagnosticCodes.TorchScriptNeedsShapes,
-                "a TorchScript model carries no shapes or ranges: give every dim of every input with --shape <input>:<dim>=<min>..<opt>..<max> (one size for a static dim, e.g. x:1=32).", file);
+                $"a TorchScript model carries no shape ranges: give them with --shape <input>:<dim>=<min>..<opt>..<max> (inputs: {string.Join(", ", graph.Inputs.Select(i => $"'{i.Name}'"))}).", file);
         }
-        var dtypes = cases is null ? [] : CasesFile.Read(cases, casesPath!).First().Inputs.Select(n => cases.Tensors[n].DType.ToString()).ToArray();
+        foreach (var unknown in shapes.Where(s => graph.Inputs.All(i => i.Name != s.Input)))
+        {
+            throw new ModelBuildException(DiagnosticCodes.ShapeOptionUnknownDim,
+                $"--shape {unknown} names input '{unknown.Input}', but the TorchScript forward takes {string.Join(", ", graph.Inputs.Select(i => $"'{i.Name}'"))}.", file);
+        }
+        var caseDTypes = cases is null ? [] : CasesFile.Read(cases, casesPath!).First().Inputs.Select(n => cases.Tensors[n].DType).ToArray();
         var symbols = new Dictionary<string, ManifestSymbol>(StringComparer.Ordinal);
         var inputs = new List<ManifestTensor>();
-        foreach (var group in shapes.GroupBy(s => s.Input, StringComparer.Ordinal))
+        for (var i = 0; i < graph.Inputs.Count; i++)
         {
-            var byDim = group.ToDictionary(s => s.Dim);
-            var rank = byDim.Keys.Max() + 1;
-            var missing = Enumerable.Range(0, rank).Where(d => !byDim.ContainsKey(d)).ToList();
-            if (missing.Count > 0 || byDim.Count != group.Count())
+            var name = graph.Inputs[i].Name;
+            var example = graph.ExampleInputShapes is { } ex && i < ex.Count ? ex[i] : null;
+            var byDim = new Dictionary<int, ShapeOption>();
+            foreach (var s in shapes.Where(s => s.Input == name))
             {
-                throw new ModelBuildException(DiagnosticCodes.TorchScriptNeedsShapes,
-                    $"input '{group.Key}' of the TorchScript model needs exactly one --shape for each of its dims 0..{rank - 1}; {(missing.Count > 0 ? $"dims {string.Join(", ", missing)} are missing" : "a dim is given twice")}.", file);
+                if (!byDim.TryAdd(s.Dim, s))
+                {
+                    throw new ModelBuildException(DiagnosticCodes.ShapeRangeConflict, $"--shape {byDim[s.Dim]} and --shape {s} both range input '{name}' dim {s.Dim}; give it once.", file);
+                }
+            }
+            var rank = example?.Count ?? (byDim.Count == 0 ? 0 : byDim.Keys.Max() + 1);
+            var missing = Enumerable.Range(0, rank).Where(d => !byDim.ContainsKey(d)).ToList();
+            if (byDim.Keys.Any(d => d >= rank) || (example is null && (missing.Count > 0 || rank == 0)))
+            {
+                throw new ModelBuildException(DiagnosticCodes.TorchScriptNeedsShapes, example is null
+                    ? $"input '{name}' of the TorchScript model has no traced example, so every one of its dims needs a --shape (one size for a static dim){(rank > 0 ? $"; dims {string.Join(", ", missing)} are missing" : "")}."
+                    : $"input '{name}' has {rank} dims (traced example [{string.Join(", ", example)}]); --shape names dim {byDim.Keys.Max()}.", file);
             }
             var dims = new List<string>();
             for (var d = 0; d < rank; d++)
             {
-                var s = byDim[d];
-                if (s.Min == s.Max)
+                if (!byDim.TryGetValue(d, out var s) || s.Min == s.Max)
                 {
-                    dims.Add(s.Min.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    dims.Add((s?.Min ?? example![d]).ToString(System.Globalization.CultureInfo.InvariantCulture));
                     continue;
                 }
-                var symbol = $"{SymbolSafe(group.Key)}_{d}";
-                symbols[symbol] = new ManifestSymbol(s.Min, s.Opt ?? s.Min, s.Max);
+                var symbol = $"{SymbolSafe(name)}_{d}";
+                var opt = s.Opt ?? (example is not null && example[d] >= s.Min && example[d] <= s.Max ? example[d] : s.Min);
+                symbols[symbol] = new ManifestSymbol(s.Min, opt, s.Max);
                 dims.Add(symbol);
             }
-            inputs.Add(new ManifestTensor(group.Key, inputs.Count < dtypes.Length ? dtypes[inputs.Count] : "F32", dims));
+            var dtype = graph.ExampleInputShapes is not null ? graph.Inputs[i].Meta.DType : i < caseDTypes.Length ? caseDTypes[i] : graph.Inputs[i].Meta.DType;
+            inputs.Add(new ManifestTensor(name, dtype.ToString(), dims));
         }
         return ([.. inputs], symbols);
     }

@@ -22,12 +22,13 @@ public sealed class TorchScriptCompileTests
             Shapes = shapes,
             CasesPath = TestPaths.Fixture(model, "cases.safetensors"),
         });
+        var exported = FixtureEngines.Get(model, "model.pt2").Manifest;
 
         Assert.AreEqual("torchscript", engine.Manifest.Source.Format);
         Assert.IsTrue(engine.Manifest.Validation.Any(v => v.ComparedWith == "cases"));
         Assert.IsTrue(engine.Manifest.Validation.Any(v => v.ComparedWith == "torchscript"));
         using var compiled = CompiledModel.Load(engine.Bytes, model);
-        Assert.AreEqual(engine.Manifest.Inputs.Count, compiled.Manifest.Inputs.Count);
+        CollectionAssert.AreEqual(exported.Inputs.Select(i => (i.Name, i.DType)).ToList(), compiled.Manifest.Inputs.Select(i => (i.Name, i.DType)).ToList());
     }
 
     [TestMethod]
@@ -40,15 +41,31 @@ public sealed class TorchScriptCompileTests
     }
 
     [TestMethod]
-    public void Compile_WithADimMissing_NamesIt()
+    public void Compile_WithOnlyTheBatchRanged_KeepsTheOtherDimsStaticAtTheTracedSize()
+    {
+        var engine = ModelCompiler.Compile(new CompileOptions(TestPaths.Fixture("transformer_block", "model.ts.pt"))
+        {
+            Shapes = [ShapeOption.Parse("ids:0=1..4..16", "m")],
+        });
+
+        var ids = engine.Manifest.Inputs.Single();
+        Assert.AreEqual("ids", ids.Name);
+        Assert.AreEqual("I64", ids.DType, "the traced dtype");
+        Assert.AreEqual("ids_0", ids.Dims[0]);
+        Assert.IsTrue(long.TryParse(ids.Dims[1], out _), "the sequence length is static at the traced size");
+        Assert.AreEqual(new ModelBuild.Engine.Manifest.ManifestSymbol(1, 4, 16), engine.Manifest.Symbols["ids_0"]);
+    }
+
+    [TestMethod]
+    public void Compile_AnInputTheForwardDoesNotTake_IsNamed()
     {
         var e = Assert.ThrowsExactly<ModelBuildException>(() => ModelCompiler.Compile(new CompileOptions(TestPaths.Fixture("mlp", "model.ts.pt"))
         {
-            Shapes = [ShapeOption.Parse("x:1=32", "m")],
+            Shapes = [ShapeOption.Parse("y:0=1..8", "m")],
         }));
 
-        Assert.AreEqual(DiagnosticCodes.TorchScriptNeedsShapes, e.Code);
-        StringAssert.Contains(e.Message, "dims 0 are missing");
+        Assert.AreEqual(DiagnosticCodes.ShapeOptionUnknownDim, e.Code);
+        StringAssert.Contains(e.Message, "'x'");
     }
 
     /// <summary>The --shape options that give a TorchScript compile the ranges of the fixture's exported program.</summary>
