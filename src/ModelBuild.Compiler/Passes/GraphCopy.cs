@@ -21,6 +21,7 @@ internal static class GraphCopy
         Symbols = g.Symbols,
         Relations = g.Relations,
         SymIntValues = g.SymIntValues,
+        RangesFromUser = g.RangesFromUser,
         ExampleInputShapes = g.ExampleInputShapes,
     };
 
