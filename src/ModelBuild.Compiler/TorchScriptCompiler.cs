@@ -1,0 +1,125 @@
+using ModelBuild.Compiler.Shapes;
+using ModelBuild.Compiler.Validation;
+using ModelBuild.Diagnostics;
+using ModelBuild.Engine.Container;
+using ModelBuild.Engine.Graph;
+using ModelBuild.Engine.Manifest;
+using ModelBuild.Engine.Safetensors;
+using ModelBuild.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ModelBuild.Compiler;
+
+/// <summary>
+/// TorchScript (torch.jit.save) carries no graph ModelBuild lowers and no shape ranges. Its inputs, their order and
+/// (when traced) dtypes and example shapes come from the export front end. It compiles when <c>--shape</c> gives the
+/// ranges: a dim with a range gets a symbol (<c>x_0</c>); a dim without one is static at the traced example's size;
+/// without an example every dim needs a <c>--shape</c> (one size for a static dim). The engine holds the module's
+/// bytes and runs its forward. Validation compares the engine with the same module run
+/// directly (which proves the engine's round trip and range checks, not the model) and with the cases file.
+/// </summary>
+internal static class TorchScriptCompiler
+{
+    public static CompiledEngine Compile(ModelGraph graph, CompileOptions options, string device, TensorDType precision, SafetensorsFile? cases)
+    {
+        var file = options.ModelPath;
+        if (precision != TensorDType.F32)
+        {
+            throw new ModelBuildException(DiagnosticCodes.OptionInvalid, $"--precision {options.Precision}: a TorchScript model compiles at fp32 only; export it with torch.export to lower its precision.", file);
+        }
+        var (inputs, symbols) = Inputs(graph, options.Shapes, cases, options.CasesPath, file);
+        var ranges = new ShapeRanges(symbols, []);
+        var moduleBytes = File.ReadAllBytes(file);
+
+        using var module = jit.load(file, device == "cuda" ? DeviceType.CUDA : DeviceType.CPU);
+        module.eval();
+        Tensor[] Reference(IReadOnlyList<Tensor> xs)
+        {
+            using var noGrad = no_grad();
+            return Outputs(module.forward([.. xs]));
+        }
+        var points = ValidationPoints.Of(ranges);
+        ManifestTensor[] outputs;
+        using (var scope = NewDisposeScope())
+        {
+            var probe = Reference(CaseInputs.Generate(inputs, points[points.Count > 1 ? 1 : 0].Symbols, null, 0));
+            outputs = [.. probe.Select((t, j) => new ManifestTensor($"output_{j}", t.dtype.ToTensorDType().ToString(), [.. t.shape.Select(_ => "?")]))];
+        }
+        var plan = TorchScriptPlan.Create([.. inputs.Select(i => i.Name)], [.. outputs.Select(o => o.Name)], device);
+        IReadOnlyCollection<SafetensorsTensor> weights = [new SafetensorsTensor(TorchScriptPlan.ModuleWeight, TensorDType.U8, [moduleBytes.LongLength], moduleBytes)];
+        var manifest = ManifestBuilder.Build(options, "", graph.Source, device, ranges, inputs, outputs);
+
+        using var engine = CompiledModel.Load(EngineFile.Write(manifest, plan, weights), file);
+        var validation = new EngineValidator(engine, Reference, "torchscript", options.EffectiveTolerance, file)
+            .Validate(points, null, cases, options.CasesPath);
+        return ModelCompiler.Finish(manifest with { Validation = validation }, plan, weights, file);
+    }
+
+    private static Tensor[] Outputs(object result) => result switch
+    {
+        Tensor t => [t],
+        Tensor[] ts => ts,
+        System.Runtime.CompilerServices.ITuple tuple => [.. Enumerable.Range(0, tuple.Length).Select(i => (Tensor)tuple[i]!)],
+        _ => throw new NotSupportedException($"the TorchScript module returned {result?.GetType().Name ?? "null"}; ModelBuild supports a tensor, a tuple or a list of tensors."),
+    };
+
+    /// <summary>The inputs of the forward signature with their dims from the options and the traced example.</summary>
+    private static (ManifestTensor[] Inputs, Dictionary<string, ManifestSymbol> Symbols) Inputs(
+        ModelGraph graph, IReadOnlyList<ShapeOption> shapes, SafetensorsFile? cases, string? casesPath, string file)
+    {
+        if (shapes.Count == 0)
+        {
+            throw new ModelBuildException(DiagnosticCodes.TorchScriptNeedsShapes,
+                $"a TorchScript model carries no shape ranges: give them with --shape <input>:<dim>=<min>..<opt>..<max> (inputs: {string.Join(", ", graph.Inputs.Select(i => $"'{i.Name}'"))}).", file);
+        }
+        foreach (var unknown in shapes.Where(s => graph.Inputs.All(i => i.Name != s.Input)))
+        {
+            throw new ModelBuildException(DiagnosticCodes.ShapeOptionUnknownDim,
+                $"--shape {unknown} names input '{unknown.Input}', but the TorchScript forward takes {string.Join(", ", graph.Inputs.Select(i => $"'{i.Name}'"))}.", file);
+        }
+        var caseDTypes = cases is null ? [] : CasesFile.Read(cases, casesPath!).First().Inputs.Select(n => cases.Tensors[n].DType).ToArray();
+        var symbols = new Dictionary<string, ManifestSymbol>(StringComparer.Ordinal);
+        var inputs = new List<ManifestTensor>();
+        for (var i = 0; i < graph.Inputs.Count; i++)
+        {
+            var name = graph.Inputs[i].Name;
+            var example = graph.ExampleInputShapes is { } ex && i < ex.Count ? ex[i] : null;
+            var byDim = new Dictionary<int, ShapeOption>();
+            foreach (var s in shapes.Where(s => s.Input == name))
+            {
+                if (!byDim.TryAdd(s.Dim, s))
+                {
+                    throw new ModelBuildException(DiagnosticCodes.ShapeRangeConflict, $"--shape {byDim[s.Dim]} and --shape {s} both range input '{name}' dim {s.Dim}; give it once.", file);
+                }
+            }
+            var rank = example?.Count ?? (byDim.Count == 0 ? 0 : byDim.Keys.Max() + 1);
+            var missing = Enumerable.Range(0, rank).Where(d => !byDim.ContainsKey(d)).ToList();
+            if (byDim.Keys.Any(d => d >= rank) || (example is null && (missing.Count > 0 || rank == 0)))
+            {
+                throw new ModelBuildException(DiagnosticCodes.TorchScriptNeedsShapes, example is null
+                    ? $"input '{name}' of the TorchScript model has no traced example, so every one of its dims needs a --shape (one size for a static dim){(rank > 0 ? $"; dims {string.Join(", ", missing)} are missing" : "")}."
+                    : $"input '{name}' has {rank} dims (traced example [{string.Join(", ", example)}]); --shape names dim {byDim.Keys.Max()}.", file);
+            }
+            var dims = new List<string>();
+            for (var d = 0; d < rank; d++)
+            {
+                if (!byDim.TryGetValue(d, out var s) || s.Min == s.Max)
+                {
+                    dims.Add((s?.Min ?? example![d]).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    continue;
+                }
+                var symbol = $"{SymbolSafe(name)}_{d}";
+                var opt = s.Opt ?? (example is not null && example[d] >= s.Min && example[d] <= s.Max ? example[d] : s.Min);
+                symbols[symbol] = new ManifestSymbol(s.Min, opt, s.Max);
+                dims.Add(symbol);
+            }
+            var dtype = graph.ExampleInputShapes is not null ? graph.Inputs[i].Meta.DType : i < caseDTypes.Length ? caseDTypes[i] : graph.Inputs[i].Meta.DType;
+            inputs.Add(new ManifestTensor(name, dtype.ToString(), dims));
+        }
+        return ([.. inputs], symbols);
+    }
+
+    private static string SymbolSafe(string name) =>
+        new([.. (char.IsLetter(name[0]) ? name : "i" + name).Select(c => char.IsLetterOrDigit(c) ? c : '_')]);
+}
