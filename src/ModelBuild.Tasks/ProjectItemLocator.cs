@@ -41,7 +41,7 @@ public static class ProjectItemLocator
             return wildcard.Line;
         }
         var fileName = Path.GetFileName(spec);
-        var sameName = parts.FirstOrDefault(p => string.Equals(Path.GetFileName(p.Part), fileName, StringComparison.Ordinal));
+        var sameName = parts.FirstOrDefault(p => string.Equals(Path.GetFileName(PropertyReference.Replace(p.Part, "/")), fileName, StringComparison.Ordinal));
         return sameName.Line;
     }
 
@@ -60,6 +60,8 @@ public static class ProjectItemLocator
         }
         return found.ToArray();
     }
+
+    private static readonly Regex PropertyReference = new(@"\$\([^)]*\)", RegexOptions.CultureInvariant);
 
     private static string Normalize(string path) => path.Replace('\\', '/').TrimStart('.', '/').Replace("/./", "/");
 
