@@ -74,6 +74,17 @@ public sealed class ModelGraph
     public required IReadOnlyDictionary<string, SymbolRange> Symbols { get; init; }
     /// <summary>Ranges keyed by an expression of symbols.</summary>
     public required IReadOnlyList<RelationRange> Relations { get; init; }
+    /// <summary>
+    /// The value of every sym-int a node computes (<c>sym_size_int_2</c> -> <c>s23</c>, <c>mul_22</c> -> <c>s23*s27</c>),
+    /// in str form; empty when the graph computes none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> SymIntValues { get; init; } = new Dictionary<string, string>();
+    /// <summary>
+    /// True when the source format records no ranges (TorchScript, ONNX): <see cref="Symbols"/> is empty and every range
+    /// must come from the user. TorchScript records no sizes at all: its inputs' sizes are empty (rank unknown) and its
+    /// outputs are not listed.
+    /// </summary>
+    public bool RangesFromUser { get; init; }
     /// <summary>Shapes of the example inputs the model was exported with, when the archive keeps them (the default <c>opt</c>).</summary>
     public IReadOnlyList<IReadOnlyList<long>>? ExampleInputShapes { get; init; }
 }

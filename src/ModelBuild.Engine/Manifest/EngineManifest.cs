@@ -37,7 +37,14 @@ public sealed record ManifestToolchain(string ModelBuild, string TorchSharp, str
 /// <param name="Device">cpu or cuda.</param>
 /// <param name="ComputeCapability">e.g. "9.0" for cuda; null for cpu.</param>
 /// <param name="Precision">fp32, fp16 or bf16.</param>
-public sealed record ManifestTarget(string Device, string? ComputeCapability, string Precision);
+public sealed record ManifestTarget(string Device, string? ComputeCapability, string Precision)
+{
+    /// <summary>
+    /// The dtype of float inputs and outputs at the engine's boundary. With fp16/bf16 precision the runtime casts
+    /// float inputs from it to the precision on entry and float outputs back to it.
+    /// </summary>
+    public string FloatBoundaryDType { get; init; } = "F32";
+}
 
 /// <param name="DType">safetensors dtype name (F32, I64, ...).</param>
 /// <param name="Dims">each dim: an int literal ("3") or an expression of symbols ("s77", "8*s69").</param>
@@ -56,4 +63,12 @@ public sealed record ManifestValidationCase(
     IReadOnlyList<IReadOnlyList<long>> InputShapes,
     double MaxAbsError,
     double MaxRelError,
-    double Tolerance);
+    double Tolerance)
+{
+    /// <summary>
+    /// What the engine's outputs were compared with: <c>reference</c> (the unoptimized graph interpreted in fp32 on
+    /// CPU), <c>cases</c> (the expected outputs of a cases file), or <c>torchscript</c> (the same TorchScript module
+    /// run directly, which proves the engine round trip, not the model).
+    /// </summary>
+    public string ComparedWith { get; init; } = "reference";
+}

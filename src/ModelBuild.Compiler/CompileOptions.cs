@@ -1,0 +1,31 @@
+using ModelBuild.Compiler.Shapes;
+
+namespace ModelBuild.Compiler;
+
+/// <summary>What <c>modelc compile</c> was asked for.</summary>
+public sealed record CompileOptions(string ModelPath)
+{
+    /// <summary>cpu or cuda.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>fp32, fp16 or bf16.</summary>
+    public string Precision { get; init; } = "fp32";
+
+    public IReadOnlyList<ShapeOption> Shapes { get; init; } = [];
+
+    /// <summary>The engine's name; the model file's when null.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>atol = rtol of the validation; per precision when null (fp32 1e-4, fp16 1e-2, bf16 5e-2).</summary>
+    public double? Tolerance { get; init; }
+
+    /// <summary>A cases.safetensors file whose cases the engine must also reproduce.</summary>
+    public string? CasesPath { get; init; }
+
+    public double EffectiveTolerance => Tolerance ?? Precision switch
+    {
+        "fp16" => 1e-2,
+        "bf16" => 5e-2,
+        _ => 1e-4,
+    };
+}

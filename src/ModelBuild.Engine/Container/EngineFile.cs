@@ -1,0 +1,129 @@
+using System.Text.Json;
+using ModelBuild.Diagnostics;
+using ModelBuild.Engine.Graph;
+using ModelBuild.Engine.Manifest;
+using ModelBuild.Engine.Safetensors;
+using NuGet.Versioning;
+
+namespace ModelBuild.Engine.Container;
+
+/// <summary>
+/// A ModelBuild engine: a safetensors file whose tensors are the plan's weights (under their value names) and whose
+/// <c>__metadata__</c> holds <c>format</c> = <c>modelbuild-engine</c>, the manifest JSON and the plan JSON
+/// (docs/engine-format.md). <see cref="Read"/> checks the schema version, the runtime version range and the
+/// payload hash before anything else uses the file.
+/// </summary>
+public sealed class EngineFile
+{
+    public const string FormatName = "modelbuild-engine";
+    public const string FormatKey = "format";
+    public const string ManifestKey = "manifest";
+    public const string PlanKey = "plan";
+
+    private EngineFile(EngineManifest manifest, ExecutionPlan plan, SafetensorsFile tensors)
+    {
+        Manifest = manifest;
+        Plan = plan;
+        Tensors = tensors;
+    }
+
+    public EngineManifest Manifest { get; }
+
+    public ExecutionPlan Plan { get; }
+
+    /// <summary>The weights, by value name, over the bytes the engine was read from.</summary>
+    public SafetensorsFile Tensors { get; }
+
+    /// <summary>The engine's bytes; the manifest's <see cref="EngineManifest.PayloadSha256"/> is computed here and replaces the given one.</summary>
+    public static byte[] Write(EngineManifest manifest, ExecutionPlan plan, IReadOnlyCollection<SafetensorsTensor> weights)
+    {
+        var planJson = JsonSerializer.Serialize(plan, EngineJson.Options);
+        var hash = EnginePayloadHash.Compute(planJson, weights.Select(w => (w.Name, w.DType, (IReadOnlyList<long>)w.Shape, w.Bytes)));
+        var manifestJson = JsonSerializer.Serialize(manifest with { PayloadSha256 = hash }, EngineJson.Options);
+        return SafetensorsWriter.Write(weights, new Dictionary<string, string>
+        {
+            [FormatKey] = FormatName,
+            [ManifestKey] = manifestJson,
+            [PlanKey] = planJson,
+        });
+    }
+
+    /// <summary>Reads and checks an engine.</summary>
+    /// <param name="file">Named in errors.</param>
+    /// <param name="runtimeVersion">The loading runtime's version, checked against the manifest's range; null to skip (inspection).</param>
+    public static EngineFile Read(ReadOnlyMemory<byte> bytes, string file, NuGetVersion? runtimeVersion)
+    {
+        var tensors = SafetensorsFile.Parse(bytes, file);
+        if (!tensors.Metadata.TryGetValue(FormatKey, out var format) || format != FormatName
+            || !tensors.Metadata.TryGetValue(ManifestKey, out var manifestJson) || !tensors.Metadata.TryGetValue(PlanKey, out var planJson))
+        {
+            throw new ModelBuildException(DiagnosticCodes.EngineNotAnEngine,
+                $"the file is a safetensors file but not a ModelBuild engine: its __metadata__ lacks \"{FormatKey}\": \"{FormatName}\", \"{ManifestKey}\" or \"{PlanKey}\".", file);
+        }
+        var manifest = ReadManifest(manifestJson, file);
+        if (runtimeVersion is not null)
+        {
+            CheckRuntimeVersion(manifest, runtimeVersion, file);
+        }
+        var actual = EnginePayloadHash.Compute(planJson, tensors.Tensors.Values.Select(e => (e.Name, e.DType, (IReadOnlyList<long>)e.Shape, tensors.Data(e.Name))));
+        if (!string.Equals(actual, manifest.PayloadSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ModelBuildException(DiagnosticCodes.EnginePayloadTampered,
+                $"the engine's payload (weights and plan) has SHA-256 {actual}, but its manifest records {manifest.PayloadSha256}: the file was modified or corrupted after it was compiled. Compile it again.", file);
+        }
+        var plan = Deserialize<ExecutionPlan>(planJson, "plan", file);
+        var missing = plan.Weights.Where(w => !tensors.Tensors.ContainsKey(w)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new ModelBuildException(DiagnosticCodes.EngineWeightMissing,
+                $"the plan reads weights the engine does not hold: {string.Join(", ", missing.Select(m => $"'{m}'"))}.", file);
+        }
+        return new EngineFile(manifest, plan, tensors);
+    }
+
+    private static EngineManifest ReadManifest(string json, string file)
+    {
+        int schema;
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            schema = doc.RootElement.GetProperty("schemaVersion").GetInt32();
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new ModelBuildException(DiagnosticCodes.EngineMetadataInvalid, $"the engine's manifest is not valid JSON with a schemaVersion: {e.Message}", file);
+        }
+        if (schema != EngineManifest.CurrentSchemaVersion)
+        {
+            throw new ModelBuildException(DiagnosticCodes.EngineSchemaUnsupported,
+                $"the engine's manifest has schema version {schema}; this ModelBuild reads version {EngineManifest.CurrentSchemaVersion}. Compile the model again with a matching modelc.", file);
+        }
+        return Deserialize<EngineManifest>(json, "manifest", file);
+    }
+
+    private static void CheckRuntimeVersion(EngineManifest manifest, NuGetVersion runtimeVersion, string file)
+    {
+        if (!VersionRange.TryParse(manifest.RuntimeVersions, out var range))
+        {
+            throw new ModelBuildException(DiagnosticCodes.EngineMetadataInvalid, $"the manifest's runtimeVersions '{manifest.RuntimeVersions}' is not a NuGet version range.", file);
+        }
+        if (!range.Satisfies(runtimeVersion))
+        {
+            throw new ModelBuildException(DiagnosticCodes.EngineRuntimeVersionRejected,
+                $"the engine may be loaded by ModelBuild.Runtime {manifest.RuntimeVersions}, but this is {runtimeVersion.ToNormalizedString()}. Compile the model with the modelc that matches this runtime.", file);
+        }
+    }
+
+    private static T Deserialize<T>(string json, string what, string file)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, EngineJson.Options)
+                ?? throw new JsonException($"the {what} is null");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelBuildException(DiagnosticCodes.EngineMetadataInvalid, $"the engine's {what} JSON is not valid: {e.Message}", file);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ModelBuild.Engine.Container;
+
+/// <summary>The JSON settings of the manifest and plan inside an engine: camelCase names, nulls omitted, compact.</summary>
+public static class EngineJson
+{
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = false,
+        Converters = { new JsonStringEnumConverter() },
+        // Infinity and NaN occur in validation errors and in constants of plans (masked_fill with -inf).
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+}

@@ -1,0 +1,134 @@
+using System.IO.Compression;
+using ModelBuild.Diagnostics;
+
+namespace ModelBuild.Export.Archives;
+
+/// <summary>
+/// A zip archive read in place, never extracted: entry names are checked so none can leave the archive, the archive
+/// and the sum of its entries are bounded by <see cref="ModelReaderOptions.MaxArchiveBytes"/>, and every failure of the
+/// zip layer becomes an MB-coded error naming the file.
+/// </summary>
+internal sealed class ModelArchive : IDisposable
+{
+    private readonly ZipArchive _zip;
+    private readonly Stream _stream;
+
+    private ModelArchive(ZipArchive zip, Stream stream, string file)
+    {
+        _zip = zip;
+        _stream = stream;
+        File = file;
+        EntryNames = zip.Entries.Select(e => e.FullName).ToList();
+    }
+
+    /// <summary>The path shown in messages (for a nested archive: outer path and entry name).</summary>
+    public string File { get; }
+
+    public IReadOnlyList<string> EntryNames { get; }
+
+    public static ModelArchive Open(string path, ModelReaderOptions options)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelBuildException(DiagnosticCodes.ModelFileNotFound, $"The model file cannot be opened: {e.Message}", path, e);
+        }
+        return Open(stream, path, options);
+    }
+
+    /// <summary>Opens a zip held in memory, such as a torch.save file stored inside a PT2 archive.</summary>
+    public static ModelArchive Open(byte[] bytes, string file, ModelReaderOptions options) =>
+        Open(new MemoryStream(bytes, writable: false), file, options);
+
+    private static ModelArchive Open(Stream stream, string file, ModelReaderOptions options)
+    {
+        try
+        {
+            if (stream.Length > options.MaxArchiveBytes)
+            {
+                throw TooLarge(file, stream.Length, options);
+            }
+            var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: false);
+            long total = 0;
+            foreach (var entry in zip.Entries)
+            {
+                CheckName(entry.FullName, file);
+                total += entry.Length;
+                if (total > options.MaxArchiveBytes)
+                {
+                    zip.Dispose();
+                    throw TooLarge(file, total, options);
+                }
+            }
+            return new ModelArchive(zip, stream, file);
+        }
+        catch (InvalidDataException e)
+        {
+            stream.Dispose();
+            throw new ModelBuildException(DiagnosticCodes.ArchiveCorrupt, $"The zip archive is truncated or corrupt ({e.Message}).", file, e);
+        }
+        catch (ModelBuildException)
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    public bool Contains(string name) => _zip.GetEntry(name) is not null;
+
+    /// <summary>The declared uncompressed size of an entry, or null when there is none.</summary>
+    public long? EntryLength(string name) => _zip.GetEntry(name)?.Length;
+
+    /// <summary>The entry's bytes, read and checked against the size the central directory declares.</summary>
+    public byte[] Read(string name)
+    {
+        var entry = _zip.GetEntry(name) ?? throw new ModelBuildException(DiagnosticCodes.ArchiveEntryMissing,
+            $"The archive has no entry '{name}'.", File);
+        if (entry.Length > Array.MaxLength)
+        {
+            throw new ModelBuildException(DiagnosticCodes.ArchiveTooLarge,
+                $"The entry '{name}' holds {entry.Length} bytes; entries over 2 GiB are not read.", File);
+        }
+        try
+        {
+            var bytes = new byte[entry.Length];
+            using var stream = entry.Open();
+            stream.ReadExactly(bytes);
+            if (stream.ReadByte() >= 0)
+            {
+                throw new InvalidDataException($"entry '{name}' holds more data than its declared size");
+            }
+            return bytes;
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
+        {
+            throw new ModelBuildException(DiagnosticCodes.ArchiveCorrupt,
+                $"The entry '{name}' cannot be read: the archive is truncated or corrupt ({e.Message}).", File, e);
+        }
+    }
+
+    public void Dispose()
+    {
+        _zip.Dispose();
+        _stream.Dispose();
+    }
+
+    private static void CheckName(string name, string file)
+    {
+        var unsafeName = name.Length == 0 || name.StartsWith('/') || name.Contains('\\') || name.Contains(':') ||
+            name.Split('/').Any(segment => segment == "..");
+        if (unsafeName)
+        {
+            throw new ModelBuildException(DiagnosticCodes.ArchiveUnsafeEntry,
+                $"The archive holds an entry named '{name}', which points outside the archive; the file is refused.", file);
+        }
+    }
+
+    private static ModelBuildException TooLarge(string file, long size, ModelReaderOptions options) =>
+        new(DiagnosticCodes.ArchiveTooLarge,
+            $"The archive holds {size} bytes, more than the limit of {options.MaxArchiveBytes} bytes (ModelReaderOptions.MaxArchiveBytes).", file);
+}

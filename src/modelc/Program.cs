@@ -1,0 +1,8 @@
+using System.CommandLine;
+using ModelBuild.Cli;
+
+var root = new RootCommand("modelc: read, compile, verify and run ModelBuild models and engines.")
+{
+    InspectCommand.Create(),
+};
+return root.Parse(args).Invoke();

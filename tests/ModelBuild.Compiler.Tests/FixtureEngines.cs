@@ -1,0 +1,22 @@
+using System.Collections.Concurrent;
+using ModelBuild.Tests;
+
+namespace ModelBuild.Compiler.Tests;
+
+/// <summary>Each fixture file compiled once per test run (with its cases file), shared by the test classes.</summary>
+internal static class FixtureEngines
+{
+    public static readonly string[] GraphFormats = ["model.pt2", "model.legacy.pt2", "model.core.pt2"];
+
+    private static readonly ConcurrentDictionary<(string, string), Lazy<CompiledEngine>> Engines = new();
+
+    public static CompiledEngine Get(string model, string format) =>
+        Engines.GetOrAdd((model, format), k => new Lazy<CompiledEngine>(() => ModelCompiler.Compile(new CompileOptions(TestPaths.Fixture(k.Item1, k.Item2))
+        {
+            Name = model,
+            CasesPath = TestPaths.Fixture(k.Item1, "cases.safetensors"),
+        }))).Value;
+
+    public static IEnumerable<object[]> ModelsAndFormats =>
+        TestPaths.AllModels.SelectMany(m => GraphFormats.Select(f => new object[] { m[0], f }));
+}

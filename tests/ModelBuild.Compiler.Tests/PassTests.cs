@@ -1,0 +1,204 @@
+using ModelBuild.Compiler.Passes;
+using ModelBuild.Diagnostics;
+using ModelBuild.Engine.Graph;
+using ModelBuild.Engine.Safetensors;
+using static ModelBuild.Compiler.Tests.HandBuiltGraph;
+using static TorchSharp.torch;
+
+namespace ModelBuild.Compiler.Tests;
+
+[TestClass]
+public sealed class PassTests
+{
+    private const string Relu = "torch.ops.aten.relu.default";
+    private const string Permute = "torch.ops.aten.permute.default";
+    private const string Addmm = "torch.ops.aten.addmm.default";
+
+    [TestMethod]
+    public void DeadCodeElimination_RemovesNodesAndWeightsNoOutputNeeds()
+    {
+        using var scope = NewDisposeScope();
+        var graph = new HandBuiltGraph()
+            .Input("x", TensorDType.F32, "2", "3")
+            .Weight("unused_w", ones(3, 3))
+            .Node(Relu, "a", ("self", T("x")))
+            .Node(Permute, "dead", ("self", T("unused_w")), ("dims", new IntsArg([1, 0])))
+            .Node(Relu, "dead2", ("self", T("dead")))
+            .Node(Relu, "y", ("self", T("a")))
+            .Build("y");
+
+        var result = DeadCodeElimination.Run(graph);
+
+        CollectionAssert.AreEqual(new[] { "a", "y" }, result.Nodes.Select(n => n.DisplayName()).ToArray());
+        Assert.IsEmpty(result.Weights);
+    }
+
+    [TestMethod]
+    public void MemoryPlanner_FreesEachIntermediateAfterItsLastUse_AndNeverInputsWeightsOrOutputs()
+    {
+        using var scope = NewDisposeScope();
+        var graph = new HandBuiltGraph()
+            .Input("x", TensorDType.F32, "2", "3")
+            .Weight("w", ones(3, 3))
+            .Node(Relu, "a", ("self", T("x")))
+            .Node(Addmm, "b", ("self", T("a")), ("mat1", T("a")), ("mat2", T("w")))
+            .Node("torch.ops.aten.max_pool2d_with_indices.default", [T("c"), T("c_indices")], ("self", T("b")))
+            .Node(Relu, "y", ("self", T("a")))
+            .Node(Relu, "z", ("self", T("c")))
+            .Build("y", "z", "c");
+
+        var free = MemoryPlanner.FreeAfter(graph.Nodes, ["x"], ["w"], ["y", "z", "c"]);
+
+        Assert.HasCount(5, free);
+        CollectionAssert.AreEqual(Array.Empty<string>(), free[0].ToArray());
+        CollectionAssert.AreEqual(Array.Empty<string>(), free[1].ToArray());
+        CollectionAssert.AreEqual(new[] { "b", "c_indices" }, free[2].ToArray(), "b's last use, and an output nothing reads");
+        CollectionAssert.AreEqual(new[] { "a" }, free[3].ToArray());
+        CollectionAssert.AreEqual(Array.Empty<string>(), free[4].ToArray(), "c is an output");
+    }
+
+    [TestMethod]
+    public void ConstantFolding_ReplacesAPermuteOfAWeightByTheTransposedWeight()
+    {
+        using var scope = NewDisposeScope();
+        var w = arange(6, dtype: ScalarType.Float32).reshape(2, 3);
+        var graph = new HandBuiltGraph()
+            .Input("x", TensorDType.F32, "s0", "3")
+            .Weight("w", w)
+            .Weight("b", zeros(2))
+            .Node(Permute, "wt", ("self", T("w")), ("dims", new IntsArg([1, 0])))
+            .Node(Addmm, "y", ("self", T("b")), ("mat1", T("x")), ("mat2", T("wt")))
+            .Build("y");
+
+        var result = ConstantFolding.Run(graph);
+
+        Assert.AreEqual(Addmm, result.Nodes.Single().Target);
+        var folded = result.Weights.Single(x => x.ValueName == "wt");
+        CollectionAssert.AreEqual(new[] { Dim.Of(3), Dim.Of(2) }, folded.Meta.Sizes.ToArray());
+        CollectionAssert.AreEqual(new float[] { 0, 3, 1, 4, 2, 5 }, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(folded.Read().Span).ToArray());
+        Assert.IsFalse(result.Weights.Any(x => x.ValueName == "w"), "the original weight is no longer read");
+    }
+
+    [TestMethod]
+    public void ConstantFolding_KeepsNodesThatReadInputs()
+    {
+        using var scope = NewDisposeScope();
+        var graph = new HandBuiltGraph()
+            .Input("x", TensorDType.F32, "2", "3")
+            .Node(Relu, "y", ("self", T("x")))
+            .Build("y");
+
+        Assert.AreSame(graph, ConstantFolding.Run(graph));
+    }
+
+    [TestMethod]
+    public void BatchNormFolding_TrainingIr_Conv2dThenBatchNorm_BecomesOneConvWithTheSameResult()
+    {
+        using var scope = NewDisposeScope();
+        var graph = ConvBatchNorm("torch.ops.aten.conv2d.default", "torch.ops.aten.batch_norm.default", withConvBias: false);
+        var x = randn(2, 3, 8, 8, generator: manual_seed(1));
+
+        var folded = BatchNormFolding.Run(graph);
+
+        Assert.AreEqual("torch.ops.aten.conv2d.default", folded.Nodes.Single().Target);
+        Assert.AreEqual("y", folded.Nodes.Single().DisplayName());
+        var expected = NodeByNode.Run(graph, x)[0];
+        var actual = NodeByNode.Run(folded, x)[0];
+        Assert.IsLessThan(1e-5, (actual - expected).abs().max().item<float>());
+    }
+
+    [TestMethod]
+    public void BatchNormFolding_CoreIr_ConvolutionThenNativeBatchNorm_BecomesOneConvWithTheSameResult()
+    {
+        using var scope = NewDisposeScope();
+        var graph = ConvBatchNorm("torch.ops.aten.convolution.default", "torch.ops.aten._native_batch_norm_legit_no_training.default", withConvBias: true);
+        var x = randn(2, 3, 8, 8, generator: manual_seed(2));
+
+        var folded = BatchNormFolding.Run(graph);
+
+        Assert.AreEqual("torch.ops.aten.convolution.default", folded.Nodes.Single().Target);
+        Assert.HasCount(2, folded.Weights, "the folded weight and bias replace conv and BatchNorm parameters");
+        var expected = NodeByNode.Run(graph, x)[0];
+        var actual = NodeByNode.Run(folded, x)[0];
+        Assert.IsLessThan(1e-5, (actual - expected).abs().max().item<float>());
+    }
+
+    [TestMethod]
+    public void DeviceRetargeting_MovesFactoryDevicesToTheTarget()
+    {
+        var graph = new HandBuiltGraph()
+            .Input("x", TensorDType.F32, "s0")
+            .Node("torch.ops.aten.arange.start_step", "r", ("start", new IntArg(0)), ("end", new IntArg(4)), ("step", new IntArg(1)), ("device", new DeviceArg("cpu", null)))
+            .Build("r");
+
+        var result = DeviceRetargeting.Run(graph, "cuda");
+
+        Assert.AreEqual(new DeviceArg("cuda", null), result.Nodes.Single().Inputs.Single(a => a.Name == "device").Value);
+    }
+
+    [TestMethod]
+    public void PrecisionLowering_CastsFloatWeightsAndFactoryDtypes_AndLeavesIntegersAlone()
+    {
+        using var scope = NewDisposeScope();
+        var graph = new HandBuiltGraph()
+            .Input("x", TensorDType.F32, "2")
+            .Weight("w", tensor(new float[] { 1.5f, -2f }))
+            .Weight("idx", tensor(new long[] { 0, 1 }))
+            .Node("torch.ops.aten.full.default", "f", ("size", new IntsArg([2])), ("fill_value", new FloatArg(1)), ("dtype", new ScalarTypeArg(ExportScalarTypes.ToCode(TensorDType.F32))))
+            .Node("torch.ops.aten.arange.default", "i", ("end", new IntArg(2)), ("dtype", new ScalarTypeArg(ExportScalarTypes.ToCode(TensorDType.I64))))
+            .Build("f", "i");
+
+        var result = PrecisionLowering.Run(graph, TensorDType.F16);
+
+        Assert.AreEqual(TensorDType.F16, result.Weights.Single(w => w.ValueName == "w").Meta.DType);
+        CollectionAssert.AreEqual(new[] { (Half)1.5f, (Half)(-2f) }, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(result.Weights.Single(w => w.ValueName == "w").Read().Span).ToArray());
+        Assert.AreEqual(TensorDType.I64, result.Weights.Single(w => w.ValueName == "idx").Meta.DType);
+        Assert.AreEqual(new ScalarTypeArg(ExportScalarTypes.ToCode(TensorDType.F16)), result.Nodes[0].Inputs.Single(a => a.Name == "dtype").Value);
+        Assert.AreEqual(new ScalarTypeArg(ExportScalarTypes.ToCode(TensorDType.I64)), result.Nodes[1].Inputs.Single(a => a.Name == "dtype").Value);
+    }
+
+    [TestMethod]
+    public void LoweringCheck_ListsEveryUnsupportedOperatorWithWhereItIsUsed_InOneError()
+    {
+        var graph = new HandBuiltGraph()
+            .Input("x", TensorDType.F32, "2")
+            .Node("torch.ops.aten.made_up_one.default", "a", ("self", T("x")))
+            .Node(Relu, "b", ("self", T("a")))
+            .Node("torch.ops.aten.made_up_two.default", "c", ("self", T("b")))
+            .Node("torch.ops.aten.made_up_one.default", "d", ("self", T("c")))
+            .Build("d");
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => LoweringCheck.Run(graph, ModelBuild.Runtime.Execution.OpKernels.IsSupported, "m.pt2"));
+
+        Assert.AreEqual(DiagnosticCodes.UnsupportedOperators, e.Code);
+        StringAssert.Contains(e.Message, "2 operators");
+        StringAssert.Contains(e.Message, "torch.ops.aten.made_up_one.default (used by node 'a' at model.py:1; node 'd' at model.py:4)");
+        StringAssert.Contains(e.Message, "torch.ops.aten.made_up_two.default (used by node 'c' at model.py:3)");
+        Assert.DoesNotContain("relu", e.Message);
+    }
+
+    private static ModelGraph ConvBatchNorm(string conv, string batchNorm, bool withConvBias)
+    {
+        var g = manual_seed(7);
+        var builder = new HandBuiltGraph()
+            .Input("x", TensorDType.F32, "s0", "3", "8", "8")
+            .Weight("w", randn(4, 3, 3, 3, generator: g))
+            .Weight("gamma", rand(4, generator: g) + 0.5)
+            .Weight("beta", randn(4, generator: g))
+            .Weight("mean", randn(4, generator: g))
+            .Weight("var", rand(4, generator: g) + 0.1);
+        if (withConvBias)
+        {
+            builder.Weight("b", randn(4, generator: g));
+        }
+        (string, Argument)[] convArgs = conv.Contains("convolution", StringComparison.Ordinal)
+            ? [("input", T("x")), ("weight", T("w")), ("bias", withConvBias ? T("b") : new NoneArg()), ("stride", new IntsArg([1, 1])), ("padding", new IntsArg([1, 1])),
+               ("dilation", new IntsArg([1, 1])), ("transposed", new BoolArg(false)), ("output_padding", new IntsArg([0, 0])), ("groups", new IntArg(1))]
+            : [("input", T("x")), ("weight", T("w")), ("padding", new IntsArg([1, 1]))];
+        builder.Node(conv, "c", convArgs);
+        (string, Argument)[] bnArgs = [("input", T("c")), ("weight", T("gamma")), ("bias", T("beta")), ("running_mean", T("mean")), ("running_var", T("var"))];
+        return batchNorm.Contains("legit", StringComparison.Ordinal)
+            ? builder.Node(batchNorm, [T("y"), T("unused_1"), T("unused_2")], [.. bnArgs, ("momentum", new FloatArg(0.1)), ("eps", new FloatArg(1e-5))]).Build("y")
+            : builder.Node(batchNorm, "y", [.. bnArgs, ("training", new BoolArg(false)), ("momentum", new FloatArg(0.1)), ("eps", new FloatArg(1e-5)), ("cudnn_enabled", new BoolArg(true))]).Build("y");
+    }
+}

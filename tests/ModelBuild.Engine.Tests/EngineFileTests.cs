@@ -1,0 +1,140 @@
+using System.Text;
+using ModelBuild.Diagnostics;
+using ModelBuild.Engine.Container;
+using ModelBuild.Engine.Graph;
+using ModelBuild.Engine.Manifest;
+using ModelBuild.Engine.Safetensors;
+using NuGet.Versioning;
+
+namespace ModelBuild.Engine.Tests;
+
+[TestClass]
+public sealed class EngineFileTests
+{
+    private static readonly NuGetVersion Runtime = NuGetVersion.Parse("0.1.0");
+
+    [TestMethod]
+    public void WriteThenRead_KeepsManifestPlanAndWeights()
+    {
+        var bytes = EngineFile.Write(SampleManifest(), SamplePlan(), SampleWeights());
+
+        var engine = EngineFile.Read(bytes, "e.mbengine", Runtime);
+
+        Assert.AreEqual("sample", engine.Manifest.Name);
+        CollectionAssert.AreEqual(new[] { "s0", "2*s0" }, engine.Manifest.Inputs[0].Dims.ToArray());
+        Assert.AreEqual(new ManifestSymbol(1, 4, 32), engine.Manifest.Symbols["s0"]);
+        Assert.AreEqual(new ManifestRelation("2*s0", 2, 64), engine.Manifest.Relations.Single());
+        Assert.AreEqual(64, engine.Manifest.PayloadSha256.Length);
+        var node = engine.Plan.Nodes.Single();
+        Assert.AreEqual("torch.ops.aten.linear.default", node.Target);
+        Assert.AreEqual("model.py:3", node.Origin);
+        Assert.AreEqual(new TensorArg("x"), node.Inputs[0].Value);
+        Assert.AreEqual(new SymIntArg(SymInt.Ref("sym")), node.Inputs[2].Value);
+        Assert.AreEqual(new DeviceArg("cpu", null), node.Inputs[3].Value);
+        Assert.AreEqual(double.NegativeInfinity, ((FloatArg)node.Inputs[4].Value).Value);
+        CollectionAssert.AreEqual(new[] { "x" }, engine.Plan.FreeAfter[0].ToArray());
+        CollectionAssert.AreEqual(new byte[] { 1, 2, 3, 4 }, engine.Tensors.Data("p_w").ToArray());
+    }
+
+    [TestMethod]
+    public void Read_AWeightByteChanged_FailsWithPayloadTampered()
+    {
+        var bytes = EngineFile.Write(SampleManifest(), SamplePlan(), SampleWeights());
+        bytes[^1] ^= 0xFF;
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => EngineFile.Read(bytes, "e.mbengine", Runtime));
+
+        Assert.AreEqual(DiagnosticCodes.EnginePayloadTampered, e.Code);
+        StringAssert.Contains(e.Message, "modified or corrupted");
+    }
+
+    [TestMethod]
+    public void Read_ThePlanEdited_FailsWithPayloadTampered()
+    {
+        var bytes = EngineFile.Write(SampleManifest(), SamplePlan(), SampleWeights());
+        var original = SafetensorsFile.Parse(bytes);
+        var metadata = original.Metadata.ToDictionary();
+        metadata["plan"] = metadata["plan"].Replace("\"outputs\":[\"y\"]", "\"outputs\":[\"x\"]", StringComparison.Ordinal);
+        Assert.AreNotEqual(original.Metadata["plan"], metadata["plan"]);
+        var edited = SafetensorsWriter.Write(SampleWeights(), metadata);
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => EngineFile.Read(edited, "e.mbengine", Runtime));
+
+        Assert.AreEqual(DiagnosticCodes.EnginePayloadTampered, e.Code);
+    }
+
+    [TestMethod]
+    public void Read_ARuntimeOutsideTheManifestRange_IsRejected()
+    {
+        var bytes = EngineFile.Write(SampleManifest(), SamplePlan(), SampleWeights());
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => EngineFile.Read(bytes, "e.mbengine", NuGetVersion.Parse("0.2.0")));
+
+        Assert.AreEqual(DiagnosticCodes.EngineRuntimeVersionRejected, e.Code);
+        StringAssert.Contains(e.Message, "[0.1.0, 0.2.0)");
+    }
+
+    [TestMethod]
+    public void Read_ANewerSchemaVersion_IsRejected()
+    {
+        var bytes = EngineFile.Write(SampleManifest() with { SchemaVersion = 99 }, SamplePlan(), SampleWeights());
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => EngineFile.Read(bytes, "e.mbengine", Runtime));
+
+        Assert.AreEqual(DiagnosticCodes.EngineSchemaUnsupported, e.Code);
+        StringAssert.Contains(e.Message, "99");
+    }
+
+    [TestMethod]
+    public void Read_APlainSafetensorsFile_IsNotAnEngine()
+    {
+        var bytes = SafetensorsWriter.Write(SampleWeights());
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => EngineFile.Read(bytes, "w.safetensors", Runtime));
+
+        Assert.AreEqual(DiagnosticCodes.EngineNotAnEngine, e.Code);
+    }
+
+    [TestMethod]
+    public void Write_HashesWhatTheFormatDocumentSays()
+    {
+        var bytes = EngineFile.Write(SampleManifest(), SamplePlan(), SampleWeights());
+        var file = SafetensorsFile.Parse(bytes);
+
+        var expected = Sha256Hex([.. Encoding.UTF8.GetBytes(file.Metadata["plan"]), .. "p_w\0U8\u00002,2\0"u8, 1, 2, 3, 4]);
+
+        Assert.AreEqual(expected, EngineFile.Read(bytes, "e", null).Manifest.PayloadSha256);
+    }
+
+    private static string Sha256Hex(byte[] data) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
+
+    private static SafetensorsTensor[] SampleWeights() => [new("p_w", TensorDType.U8, [2, 2], new byte[] { 1, 2, 3, 4 })];
+
+    private static ExecutionPlan SamplePlan() => new(
+        ["x"], ["y"], ["p_w"],
+        [new GraphNode("torch.ops.aten.linear.default",
+            [
+                new NamedArgument("input", new TensorArg("x")),
+                new NamedArgument("weight", new TensorArg("p_w")),
+                new NamedArgument("n", new SymIntArg(SymInt.Ref("sym"))),
+                new NamedArgument("device", new DeviceArg("cpu", null), KwargOnly: true),
+                new NamedArgument("fill", new FloatArg(double.NegativeInfinity)),
+            ],
+            [new TensorArg("y")]) { Origin = "model.py:3" }],
+        [["x"]]);
+
+    private static EngineManifest SampleManifest() => new()
+    {
+        Name = "sample",
+        Source = new ManifestSource("pt2", "model.pt2", "ab", "2.11.0"),
+        Toolchain = new ManifestToolchain("0.1.0", "0.107.0", "2.10.0"),
+        Target = new ManifestTarget("cpu", null, "fp32"),
+        Inputs = [new ManifestTensor("x", "F32", ["s0", "2*s0"])],
+        Outputs = [new ManifestTensor("y", "F32", ["s0", "2"])],
+        Symbols = new Dictionary<string, ManifestSymbol> { ["s0"] = new(1, 4, 32) },
+        Relations = [new ManifestRelation("2*s0", 2, 64)],
+        Validation = [],
+        RuntimeVersions = "[0.1.0, 0.2.0)",
+        PayloadSha256 = "",
+    };
+}

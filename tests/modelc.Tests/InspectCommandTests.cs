@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ModelBuild.Tests;
+
+namespace ModelBuild.Cli.Tests;
+
+[TestClass]
+public sealed class InspectCommandTests
+{
+    [TestMethod]
+    public void InspectJson_OfSmallCnn_ListsInputDimsSymbolsRelationsOpsAndWeights()
+    {
+        var (code, stdout, stderr) = Modelc("inspect", "--json", TestPaths.Fixture("small_cnn", "model.pt2"));
+
+        Assert.AreEqual(0, code, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.AreEqual(1, root.GetProperty("schemaVersion").GetInt32());
+        Assert.AreEqual("pt2", root.GetProperty("format").GetString());
+        Assert.AreEqual("8.17", root.GetProperty("formatVersion").GetString());
+        Assert.IsFalse(root.GetProperty("rangesFromUser").GetBoolean());
+        var input = root.GetProperty("inputs")[0];
+        Assert.AreEqual("x", input.GetProperty("name").GetString());
+        Assert.AreEqual("F32", input.GetProperty("dtype").GetString());
+        Assert.AreEqual("""["s77",3,"8*s69","8*s81"]""", input.GetProperty("dims").GetRawText().Replace(" ", "").Replace("\n", "").Replace("\r", ""));
+        var symbols = root.GetProperty("symbols").EnumerateArray()
+            .ToDictionary(s => s.GetProperty("name").GetString()!, s => (s.GetProperty("min").GetInt64(), s.GetProperty("max").GetInt64()));
+        CollectionAssert.AreEquivalent(new Dictionary<string, (long, long)> { ["s77"] = (1, 32), ["s69"] = (2, 16), ["s81"] = (2, 16) }.ToList(), symbols.ToList());
+        var relation = root.GetProperty("relations")[0];
+        Assert.AreEqual("8*s69", relation.GetProperty("expr").GetString());
+        Assert.AreEqual(128, relation.GetProperty("max").GetInt64());
+        Assert.AreEqual(2, root.GetProperty("ops").GetProperty("torch.ops.aten.conv2d.default").GetInt32());
+        Assert.AreEqual(16, root.GetProperty("weights").GetProperty("count").GetInt32());
+        Assert.AreEqual("[[2,3,32,32]]", root.GetProperty("exampleInputShapes").GetRawText().Replace(" ", "").Replace("\n", "").Replace("\r", ""));
+    }
+
+    [TestMethod]
+    public void InspectText_OfTorchScript_SaysRangesMustComeFromTheUser()
+    {
+        var (code, stdout, stderr) = Modelc("inspect", TestPaths.Fixture("seed_linear_dynamic", "model.ts.pt"));
+
+        Assert.AreEqual(0, code, stderr);
+        StringAssert.Contains(stdout, "torchscript");
+        StringAssert.Contains(stdout, "--shape");
+    }
+
+    [TestMethod]
+    public void Inspect_OfANonModel_PrintsACodedErrorAndExitsWithOne()
+    {
+        var file = TestPaths.Fixture("mlp", "fixture.json");
+
+        var (code, stdout, stderr) = Modelc("inspect", file);
+
+        Assert.AreEqual(1, code);
+        Assert.AreEqual("", stdout);
+        Assert.AreEqual($"modelc: error MB1011: {file}: ", stderr[..$"modelc: error MB1011: {file}: ".Length]);
+    }
+
+    private static (int Code, string Stdout, string Stderr) Modelc(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "modelc.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr);
+    }
+}
