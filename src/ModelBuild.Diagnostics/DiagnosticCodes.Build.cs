@@ -4,7 +4,7 @@ namespace ModelBuild.Diagnostics;
 public static partial class DiagnosticCodes
 {
     /// <summary>A ModelCompile item names a model file that does not exist.</summary>
-    public const string ModelFileNotFound = "MB6001";
+    public const string ModelCompileFileMissing = "MB6001";
     /// <summary>A ModelCompile item's Device is not cpu or cuda.</summary>
     public const string UnknownDevice = "MB6002";
     /// <summary>A ModelCompile item's Precision is not fp32, fp16 or bf16.</summary>

@@ -72,7 +72,7 @@ public sealed class ResolveModelCompileItems : Task, IIncrementalTask
         var model = item.GetMetadata("FullPath");
         if (!File.Exists(model))
         {
-            throw new ModelBuildException(DiagnosticCodes.ModelFileNotFound, $"the model file does not exist (looked for {model}).", item.ItemSpec);
+            throw new ModelBuildException(DiagnosticCodes.ModelCompileFileMissing, $"the model file does not exist (looked for {model}).", item.ItemSpec);
         }
         var className = Metadata(item, "ClassName") is { Length: > 0 } name
             ? name

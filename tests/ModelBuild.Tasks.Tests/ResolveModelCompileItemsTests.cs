@@ -96,7 +96,7 @@ public sealed class ResolveModelCompileItemsTests
     {
         var (_, log) = Run(Item("models/mlp.pt2"), Item("models/missing.pt2"));
         var error = log.Errors.Single();
-        Assert.AreEqual(DiagnosticCodes.ModelFileNotFound, error.Code);
+        Assert.AreEqual(DiagnosticCodes.ModelCompileFileMissing, error.Code);
         Assert.AreEqual(_project, error.File);
         Assert.AreEqual(4, error.LineNumber);
     }
