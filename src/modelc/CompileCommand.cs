@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Globalization;
+using ModelBuild.Compiler;
+using ModelBuild.Compiler.Shapes;
+
+namespace ModelBuild.Cli;
+
+/// <summary>
+/// <c>modelc compile &lt;model&gt; -o &lt;engine&gt; [--device] [--precision] [--shape]... [--name] [--tolerance] [--cases]</c>:
+/// compiles and validates the model and writes the engine (atomically: a temporary file renamed into place).
+/// </summary>
+internal static class CompileCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<FileInfo>("model") { Description = "A model: PT2 archive (model.pt2, legacy or core IR) or TorchScript (with --shape for every dim)." };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "The engine file to write.", Required = true };
+        var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        var precision = new Option<string>("--precision") { Description = "fp32, fp16 or bf16 (inputs and outputs stay fp32).", DefaultValueFactory = _ => "fp32" };
+        var shapes = new Option<string[]>("--shape")
+        {
+            Description = "Narrow a dim's range: <input>:<dim>=<min>..<opt>..<max> or <min>..<max>. Repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var name = new Option<string?>("--name") { Description = "The engine's name (default: the model file's name)." };
+        var tolerance = new Option<double?>("--tolerance") { Description = "atol = rtol of the validation (default 1e-4 at fp32, 1e-2 fp16, 5e-2 bf16)." };
+        var cases = new Option<FileInfo?>("--cases") { Description = "A cases.safetensors file whose cases the engine must also reproduce." };
+        var command = new Command("compile", "Compile a model into a validated engine.") { model, output, device, precision, shapes, name, tolerance, cases };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var path = parse.GetValue(model)!.FullName;
+            var options = new CompileOptions(path)
+            {
+                Device = parse.GetValue(device)!,
+                Precision = parse.GetValue(precision)!,
+                Shapes = [.. (parse.GetValue(shapes) ?? []).Select(s => ShapeOption.Parse(s, path))],
+                Name = parse.GetValue(name),
+                Tolerance = parse.GetValue(tolerance),
+                CasesPath = parse.GetValue(cases)?.FullName,
+            };
+            var engine = ModelCompiler.Compile(options);
+            var target = parse.GetValue(output)!.FullName;
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            var temp = $"{target}.{Guid.NewGuid():N}.tmp";
+            File.WriteAllBytes(temp, engine.Bytes);
+            File.Move(temp, target, overwrite: true);
+
+            var m = engine.Manifest;
+            Console.Out.WriteLine($"compiled {m.Name} ({m.Source.Format}) for {m.Target.Device} {m.Target.Precision}: {string.Join(", ", m.Symbols.Select(s => $"{s.Key} {s.Value.Min}..{s.Value.Opt}..{s.Value.Max}"))}");
+            foreach (var v in m.Validation)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  validated {v.Name} against {v.ComparedWith}: max abs error {v.MaxAbsError:G4}, max rel error {v.MaxRelError:G4} (tolerance {v.Tolerance:G4})"));
+            }
+            Console.Out.WriteLine($"wrote {target} ({engine.Bytes.Length} bytes)");
+            return 0;
+        }));
+        return command;
+    }
+}
