@@ -140,10 +140,10 @@ public sealed class ModelCompileBuildTests
 
         Assert.AreNotEqual(0, build.ExitCode);
         StringAssert.Contains(build.Output, $"{project.ProjectFile}({project.LineOf("absent.pt2")}): error MB6001:");
-        StringAssert.Contains(build.Output, $"{project.ProjectFile}({project.LineOf("tpu")}): error MB6002:");
+        StringAssert.Contains(build.Output, $"{project.ProjectFile}({project.LineOf("Device=\"tpu\"")}): error MB6002:");
         var replayed = project.Replay(binlog);
         StringAssert.Contains(replayed.Output, $"{project.ProjectFile}({project.LineOf("absent.pt2")}): error MB6001:");
-        StringAssert.Contains(replayed.Output, $"{project.ProjectFile}({project.LineOf("tpu")}): error MB6002:");
+        StringAssert.Contains(replayed.Output, $"{project.ProjectFile}({project.LineOf("Device=\"tpu\"")}): error MB6002:");
     }
 
     [TestMethod]
