@@ -49,7 +49,7 @@ cd "$work/Bench"
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 start=$(date +%s.%N)
-dotnet build -nologo -v:n > "$work/full.log" 2>&1 || { cat "$work/full.log"; exit 1; }
+dotnet build -nologo -v:n > "$work/full.log" 2>&1 || { grep -E "error MB" "$work/full.log" | sort -u >&2; echo "the full build failed" >&2; exit 1; }
 end=$(date +%s.%N)
 echo "### Full compile (cache off, one modelc at a time)"
 echo
@@ -57,7 +57,7 @@ echo "| fixture | compile time (modelc start to engine and accessor) |"
 echo "| --- | --- |"
 grep -E "ModelBuild: models/.* compiled in" "$work/full.log" | sed -E 's|.*models/([a-z_0-9]+)\.pt2 -> [A-Za-z0-9]+: compiled in ([0-9.]+ s).*|\| \1 \| \2 \||' | sort
 echo
-printf 'Whole first build (restore, 8 models, C# compile): %.1f s\n\n' "$(echo "$end - $start" | bc)"
+awk -v s="$start" -v e="$end" 'BEGIN { printf "Whole first build (restore, 8 models one at a time, C# compile): %.1f s\n\n", e - s }'
 
 for i in 1 2 3 4 5; do
   s=$(date +%s%N)
