@@ -1,0 +1,35 @@
+using ClassifierSample.Models;
+using ModelBuild.Engine.Safetensors;
+using ModelBuild.Runtime;
+using static TorchSharp.torch;
+
+namespace ClassifierSample;
+
+/// <summary>Runs the engine that dotnet build compiled and embedded on PyTorch's reference cases and prints its error.</summary>
+internal static class Program
+{
+    private const double Tolerance = 1e-4;
+
+    private static int Main()
+    {
+        var cases = SafetensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "models", "cases.safetensors"));
+        using var classifier = Classifier.Load();
+        var manifest = classifier.Model.Manifest;
+        Console.WriteLine($"{manifest.Name}: compiled for {manifest.Target.Device} {manifest.Target.Precision}, " +
+            $"symbols {string.Join(", ", manifest.Symbols.Select(s => $"{s.Key} in {s.Value.Min}..{s.Value.Max}"))}");
+
+        var worst = 0.0;
+        foreach (var name in cases.Tensors.Keys.Where(k => k.EndsWith(".in.0", StringComparison.Ordinal)).Select(k => k[..^5]))
+        {
+            using var scope = NewDisposeScope();
+            var input = cases.ToTensor($"{name}.in.0");
+            var output = classifier.Run(input);
+            var error = (output - cases.ToTensor($"{name}.out.0")).abs().max().item<float>();
+            Console.WriteLine($"case {name,-4} input [{string.Join(", ", input.shape)}] -> [{string.Join(", ", output.shape)}]  max abs error {error:E2}");
+            worst = Math.Max(worst, error);
+        }
+        var ok = worst <= Tolerance;
+        Console.WriteLine($"max abs error {worst:E2} against PyTorch 2.11 ({(ok ? "ok" : "FAILED")})");
+        return ok ? 0 : 1;
+    }
+}

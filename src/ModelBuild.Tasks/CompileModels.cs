@@ -1,0 +1,279 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using ModelBuild.Diagnostics;
+using Task = Microsoft.Build.Utilities.Task;
+
+namespace ModelBuild.Tasks;
+
+/// <summary>
+/// Brings every resolved ModelCompile item's engine and accessor up to date: an item whose outputs are newer than
+/// its model and stamp is left alone; otherwise its cache key is computed and the cache checked in-process, and
+/// only on a miss is modelc started (<see cref="ModelCompile"/>), several at once up to <see cref="MaxParallelism"/>.
+/// The accessor is generated from the engine's manifest, so a cache hit needs no modelc.
+/// </summary>
+public sealed class CompileModels : Task, ICancelableTask
+{
+    private readonly List<ModelCompile> _running = new();
+    private volatile bool _cancelled;
+
+    /// <summary>Items from <see cref="ResolveModelCompileItems"/>.</summary>
+    [Required]
+    public ITaskItem[] Items { get; set; } = Array.Empty<ITaskItem>();
+
+    public string ModelcPath { get; set; } = "";
+    public string SdkModelcPath { get; set; } = "";
+    public string LibTorchDir { get; set; } = "";
+    public string SdkLibTorchDir { get; set; } = "";
+    public string LibTorchVersion { get; set; } = "";
+    public string DotnetHostPath { get; set; } = "";
+    public string ModelBuildVersion { get; set; } = "";
+
+    /// <summary>The local engine cache; empty: no cache.</summary>
+    public string CacheDirectory { get; set; } = "";
+
+    public int MaxParallelism { get; set; } = Environment.ProcessorCount;
+
+    public string ProjectFile { get; set; } = "";
+
+    public void Cancel()
+    {
+        _cancelled = true;
+        lock (_running)
+        {
+            foreach (var tool in _running)
+            {
+                tool.Cancel();
+            }
+        }
+    }
+
+    public override bool Execute()
+    {
+        var stale = Items.Where(i => !IsUpToDate(i)).ToList();
+        foreach (var item in Items.Except(stale))
+        {
+            // The compile target compares all of its inputs with all of its outputs: keep every output newer than every input.
+            Touch(item.GetMetadata("EngineFile"));
+            Touch(item.GetMetadata("GeneratedFile"));
+            Log.LogMessage(MessageImportance.Low, $"ModelBuild: {item.ItemSpec} is up to date.");
+        }
+        if (stale.Count == 0)
+        {
+            return true;
+        }
+        string compilerVersion;
+        string modelc;
+        try
+        {
+            modelc = ModelcToolSelection.ResolveModelc(ModelcPath, SdkModelcPath, Environment.GetEnvironmentVariable);
+            compilerVersion = CompilerVersion(modelc);
+        }
+        catch (ModelBuildException e)
+        {
+            foreach (var item in stale)
+            {
+                LogAtItem(item, e.Code, e.Detail);
+            }
+            return false;
+        }
+        var cache = CacheDirectory.Length > 0 ? new LocalEngineCache(CacheDirectory) : null;
+        using var slots = new SemaphoreSlim(Math.Max(1, MaxParallelism));
+        var work = stale.Select(item => System.Threading.Tasks.Task.Run(() =>
+        {
+            slots.Wait();
+            try
+            {
+                if (!_cancelled)
+                {
+                    Build(item, modelc, compilerVersion, cache);
+                }
+            }
+            catch (ModelBuildException e)
+            {
+                LogAtItem(item, e.Code, e.File is null ? e.Detail : $"{e.File}: {e.Detail}");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogAtItem(item, DiagnosticCodes.ModelcFailed, $"{item.ItemSpec}: {e.Message}");
+            }
+            finally
+            {
+                slots.Release();
+            }
+        })).ToArray();
+        System.Threading.Tasks.Task.WaitAll(work);
+        return !Log.HasLoggedErrors && !_cancelled;
+    }
+
+    private void Build(ITaskItem item, string modelc, string compilerVersion, LocalEngineCache? cache)
+    {
+        var clock = Stopwatch.StartNew();
+        var className = item.GetMetadata("ClassName");
+        var engine = item.GetMetadata("EngineFile");
+        var model = item.GetMetadata("ModelFullPath");
+        var options = ModelCompileOptions.Parse(item.ItemSpec, item.GetMetadata("Device"), item.GetMetadata("Precision"),
+            item.GetMetadata("Shapes"), item.GetMetadata("Tolerance"), item.GetMetadata("ModelName"));
+        var key = EngineCacheKey.Compute(EngineCacheKey.HashFile(model), options, compilerVersion, LibTorchVersion);
+        Directory.CreateDirectory(Path.GetDirectoryName(engine)!);
+
+        string outcome;
+        if (cache is not null && TryRestore(cache, key, engine, item))
+        {
+            outcome = $"cache hit {Short(key)}";
+        }
+        else
+        {
+            Log.LogMessage(MessageImportance.High,
+                $"ModelBuild: {item.ItemSpec} -> {className}: compiling ({options.Device}, {options.Precision}; cache miss {Short(key)})");
+            if (!RunModelc(item, modelc, options, engine))
+            {
+                Log.LogMessage(MessageImportance.High, $"ModelBuild: {item.ItemSpec} -> {className}: failed after {Seconds(clock)}");
+                return;
+            }
+            outcome = "compiled";
+            if (cache is not null)
+            {
+                try
+                {
+                    cache.Store(key, engine);
+                    outcome += $", stored {Short(key)}";
+                }
+                catch (ModelBuildException e)
+                {
+                    Log.LogWarning(null, e.Code, null, e.File, 0, 0, 0, 0, e.Detail);
+                }
+            }
+        }
+        Touch(engine);
+        var signature = EngineManifestReader.Read(engine);
+        var location = new EngineLocation(item.GetMetadata("Embed") == "true", item.GetMetadata("EngineLocation"));
+        var source = ModelAccessorGenerator.Generate(signature, item.GetMetadata("Namespace"), className, item.ItemSpec.Replace('\\', '/'), location, ModelBuildVersion);
+        File.WriteAllText(item.GetMetadata("GeneratedFile"), source, new UTF8Encoding(false));
+        Log.LogMessage(MessageImportance.High, $"ModelBuild: {item.ItemSpec} -> {className}: {outcome} in {Seconds(clock)}");
+    }
+
+    private bool TryRestore(LocalEngineCache cache, string key, string engine, ITaskItem item)
+    {
+        var hit = cache.TryRestore(key, engine, out var problem);
+        if (problem is not null)
+        {
+            var (file, line) = ItemLocation.Of(item, ProjectFile);
+            Log.LogWarning(null, DiagnosticCodes.CacheEntryCorrupt, null, file, line, 0, 0, 0,
+                $"{item.ItemSpec}: {problem}; the entry was ignored and the model is compiled again.");
+        }
+        return hit;
+    }
+
+    private bool RunModelc(ITaskItem item, string modelc, ModelCompileOptions options, string engine)
+    {
+        string libTorch;
+        try
+        {
+            libTorch = ModelcToolSelection.ResolveLibTorch(LibTorchDir, SdkLibTorchDir, Environment.GetEnvironmentVariable);
+        }
+        catch (ModelBuildException e)
+        {
+            LogAtItem(item, e.Code, e.Detail);
+            return false;
+        }
+        var partial = Path.Combine(Path.GetDirectoryName(engine)!, $"{Path.GetFileNameWithoutExtension(engine)}.{Guid.NewGuid():N}.partial.engine");
+        var (file, line) = ItemLocation.Of(item, ProjectFile, findLine: false);
+        var tool = new ModelCompile
+        {
+            BuildEngine = BuildEngine,
+            HostObject = HostObject,
+            Model = item.GetMetadata("ModelFullPath"),
+            Output = partial,
+            ModelcPath = modelc,
+            LibTorchDir = libTorch,
+            DotnetHostPath = DotnetHostPath,
+            Device = options.Device,
+            Precision = options.Precision,
+            Shapes = string.Join(";", options.Shapes),
+            Tolerance = item.GetMetadata("Tolerance"),
+            ModelName = options.Name,
+            ItemFile = file,
+            ItemLine = ProjectItemLocator.FindLine(file, "ModelCompile", item.ItemSpec),
+        };
+        lock (_running)
+        {
+            _running.Add(tool);
+        }
+        try
+        {
+            if (!tool.Execute() || !File.Exists(partial))
+            {
+                return false;
+            }
+            if (File.Exists(engine))
+            {
+                File.Delete(engine);
+            }
+            File.Move(partial, engine);
+            return true;
+        }
+        finally
+        {
+            lock (_running)
+            {
+                _running.Remove(tool);
+            }
+            if (File.Exists(partial))
+            {
+                File.Delete(partial);
+            }
+        }
+    }
+
+    /// <summary>Outputs exist and are at least as new as the model and the stamp of its options.</summary>
+    private static bool IsUpToDate(ITaskItem item)
+    {
+        var engine = new FileInfo(item.GetMetadata("EngineFile"));
+        var generated = new FileInfo(item.GetMetadata("GeneratedFile"));
+        if (!engine.Exists || !generated.Exists)
+        {
+            return false;
+        }
+        var oldestOutput = engine.LastWriteTimeUtc < generated.LastWriteTimeUtc ? engine.LastWriteTimeUtc : generated.LastWriteTimeUtc;
+        var model = File.GetLastWriteTimeUtc(item.GetMetadata("ModelFullPath"));
+        var stamp = File.GetLastWriteTimeUtc(item.GetMetadata("StampFile"));
+        return oldestOutput >= model && oldestOutput >= stamp;
+    }
+
+    /// <summary>modelc's informational version (with the commit it was built from), else a hash of its bytes.</summary>
+    private static string CompilerVersion(string modelc)
+    {
+        var assembly = modelc.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? modelc : modelc + ".dll";
+        if (File.Exists(assembly) && FileVersionInfo.GetVersionInfo(assembly).ProductVersion is { Length: > 0 } version)
+        {
+            return version;
+        }
+        return "sha256:" + EngineCacheKey.HashFile(modelc);
+    }
+
+    private void LogAtItem(ITaskItem item, string code, string message)
+    {
+        var (file, line) = ItemLocation.Of(item, ProjectFile);
+        Log.LogError(null, code, null, file, line, 0, 0, 0, message);
+    }
+
+    private static void Touch(string path)
+    {
+        if (File.Exists(path))
+        {
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+        }
+    }
+
+    private static string Short(string key) => key.Substring(0, 12);
+
+    private static string Seconds(Stopwatch clock) =>
+        clock.Elapsed.TotalSeconds.ToString(clock.Elapsed.TotalSeconds < 10 ? "0.00" : "0.0", System.Globalization.CultureInfo.InvariantCulture) + " s";
+}
