@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using ModelBuild.Engine.Container;
 using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Export;
@@ -20,12 +21,19 @@ internal static class InspectCommand
 
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "A model: PT2 archive, TorchScript or ONNX." };
+        var file = new Argument<FileInfo>("file") { Description = "A model (PT2 archive, TorchScript, ONNX) or a ModelBuild engine." };
         var json = new Option<bool>("--json") { Description = "Print JSON (schema in docs/modelc-inspect.md) instead of text." };
         var command = new Command("inspect", "Show a model's inputs, outputs, symbolic dims and ranges, ops and weights.") { file, json };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var path = parse.GetValue(file)!.FullName;
+            var bytes = File.Exists(path) ? File.ReadAllBytes(path) : [];
+            if (EngineInspection.IsEngine(bytes))
+            {
+                var engine = EngineFile.Read(bytes, path, runtimeVersion: null);
+                Console.Out.Write(parse.GetValue(json) ? EngineInspection.Json(engine, path) : EngineInspection.Text(engine, path));
+                return 0;
+            }
             var graph = ModelReader.Read(path);
             Console.Out.Write(parse.GetValue(json) ? Json(graph) : Text(graph));
             return 0;

@@ -35,6 +35,45 @@ public sealed class InspectCommandTests
     }
 
     [TestMethod]
+    [DataRow("small_cnn")]
+    [DataRow("multi_io")]
+    [DataRow("seed_linear_dynamic")]
+    public void InspectJson_OfACompiledEngine_ShowsTheArchivesRangesRelationsAndDims(string model)
+    {
+        var engine = Path.Combine(Path.GetTempPath(), $"modelc-inspect-{Guid.NewGuid():N}.mbengine");
+        try
+        {
+            var compile = Modelc("compile", TestPaths.Fixture(model, "model.pt2"), "-o", engine);
+            Assert.AreEqual(0, compile.Code, compile.Stderr);
+
+            var (archiveCode, archiveJson, _) = Modelc("inspect", "--json", TestPaths.Fixture(model, "model.pt2"));
+            var (engineCode, engineJson, engineErr) = Modelc("inspect", "--json", engine);
+
+            Assert.AreEqual(0, archiveCode);
+            Assert.AreEqual(0, engineCode, engineErr);
+            using var archive = JsonDocument.Parse(archiveJson);
+            using var compiled = JsonDocument.Parse(engineJson);
+            var manifest = compiled.RootElement.GetProperty("manifest");
+            Assert.AreEqual("modelbuild-engine", compiled.RootElement.GetProperty("format").GetString());
+            var archiveSymbols = archive.RootElement.GetProperty("symbols").EnumerateArray()
+                .Select(s => $"{s.GetProperty("name").GetString()}={s.GetProperty("min").GetInt64()}..{s.GetProperty("max").GetInt64()}").Order().ToList();
+            var engineSymbols = manifest.GetProperty("symbols").EnumerateObject()
+                .Select(s => $"{s.Name}={s.Value.GetProperty("min").GetInt64()}..{s.Value.GetProperty("max").GetInt64()}").Order().ToList();
+            CollectionAssert.AreEqual(archiveSymbols, engineSymbols);
+            CollectionAssert.AreEqual(
+                archive.RootElement.GetProperty("relations").EnumerateArray().Select(r => $"{r.GetProperty("expr").GetString()}={r.GetProperty("min")}..{r.GetProperty("max")}").ToList(),
+                manifest.GetProperty("relations").EnumerateArray().Select(r => $"{r.GetProperty("expr").GetString()}={r.GetProperty("min")}..{r.GetProperty("max")}").ToList());
+            CollectionAssert.AreEqual(
+                archive.RootElement.GetProperty("inputs").EnumerateArray().Select(i => string.Join(",", i.GetProperty("dims").EnumerateArray().Select(d => d.ToString()))).ToList(),
+                manifest.GetProperty("inputs").EnumerateArray().Select(i => string.Join(",", i.GetProperty("dims").EnumerateArray().Select(d => d.GetString()))).ToList());
+        }
+        finally
+        {
+            File.Delete(engine);
+        }
+    }
+
+    [TestMethod]
     public void InspectText_OfTorchScript_SaysRangesMustComeFromTheUser()
     {
         var (code, stdout, stderr) = Modelc("inspect", TestPaths.Fixture("seed_linear_dynamic", "model.ts.pt"));

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ModelBuild.Engine.Container;
+using ModelBuild.Engine.Safetensors;
+
+namespace ModelBuild.Cli;
+
+/// <summary>
+/// <c>modelc inspect</c> of an engine: its manifest (what it was compiled from and for, every symbol's min/opt/max,
+/// the relations, the validated cases and their errors) and its plan's op histogram. The payload hash is checked as
+/// at load, so what is shown is what the runtime would run.
+/// </summary>
+internal static class EngineInspection
+{
+    /// <summary>Whether the bytes are a ModelBuild engine (a safetensors file whose metadata names the engine format).</summary>
+    public static bool IsEngine(byte[] bytes)
+    {
+        try
+        {
+            return SafetensorsFile.Parse(bytes).Metadata.TryGetValue(EngineFile.FormatKey, out var f) && f == EngineFile.FormatName;
+        }
+        catch (ModelBuild.Diagnostics.ModelBuildException)
+        {
+            return false;
+        }
+    }
+
+    public static string Json(EngineFile engine, string path)
+    {
+        var root = new JsonObject
+        {
+            ["schemaVersion"] = InspectCommand.JsonSchemaVersion,
+            ["file"] = path,
+            ["format"] = EngineFile.FormatName,
+            ["manifest"] = JsonSerializer.SerializeToNode(engine.Manifest, EngineJson.Options),
+            ["ops"] = new JsonObject(Histogram(engine).Select(h => KeyValuePair.Create(h.Op, (JsonNode?)h.Count))),
+            ["weights"] = new JsonObject
+            {
+                ["count"] = engine.Plan.Weights.Count,
+                ["bytes"] = engine.Plan.Weights.Sum(w => engine.Tensors.Tensors[w].End - engine.Tensors.Tensors[w].Begin),
+            },
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine;
+    }
+
+    public static string Text(EngineFile engine, string path)
+    {
+        var m = engine.Manifest;
+        var ci = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine(path);
+        sb.AppendLine(ci, $"  engine   '{m.Name}', schema {m.SchemaVersion}, for runtimes {m.RuntimeVersions}");
+        sb.AppendLine(ci, $"  source   {m.Source.Format} {Path.GetFileName(m.Source.File)} (sha256 {m.Source.Sha256[..Math.Min(12, m.Source.Sha256.Length)]}…, torch {m.Source.TorchVersion ?? "?"})");
+        sb.AppendLine(ci, $"  target   {m.Target.Device}{(m.Target.ComputeCapability is { } cc ? $" sm {cc}" : "")} {m.Target.Precision}");
+        sb.AppendLine(ci, $"  built by ModelBuild {m.Toolchain.ModelBuild}, TorchSharp {m.Toolchain.TorchSharp}, libtorch {m.Toolchain.LibTorch}");
+        sb.AppendLine("inputs");
+        foreach (var t in m.Inputs)
+        {
+            sb.AppendLine(ci, $"  {t.Name,-12} {t.DType,-5} [{string.Join(", ", t.Dims)}]");
+        }
+        sb.AppendLine("outputs");
+        foreach (var t in m.Outputs)
+        {
+            sb.AppendLine(ci, $"  {t.Name,-12} {t.DType,-5} [{string.Join(", ", t.Dims)}]");
+        }
+        sb.AppendLine("symbols (min..opt..max)");
+        foreach (var (name, s) in m.Symbols.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            sb.AppendLine(ci, $"  {name,-12} {s.Min}..{s.Opt}..{s.Max}");
+        }
+        if (m.Symbols.Count == 0)
+        {
+            sb.AppendLine("  (none: every dim is static)");
+        }
+        if (m.Relations.Count > 0)
+        {
+            sb.AppendLine("relations");
+            foreach (var r in m.Relations)
+            {
+                sb.AppendLine(ci, $"  {r.Expr,-12} {r.Min}..{r.Max}");
+            }
+        }
+        sb.AppendLine("validated");
+        foreach (var v in m.Validation)
+        {
+            var shapes = string.Join(" ", v.InputShapes.Select(s => $"[{string.Join(", ", s)}]"));
+            sb.AppendLine(ci, $"  {v.Name,-8} {shapes,-24} max abs {v.MaxAbsError:G3}, max rel {v.MaxRelError:G3} (tolerance {v.Tolerance:G3})");
+        }
+        sb.AppendLine(ci, $"plan: {engine.Plan.Nodes.Count} nodes, {engine.Plan.Weights.Count} weights");
+        foreach (var (op, count) in Histogram(engine))
+        {
+            sb.AppendLine(ci, $"  {count,4}  {op}");
+        }
+        return sb.ToString();
+    }
+
+    private static IEnumerable<(string Op, int Count)> Histogram(EngineFile engine) =>
+        engine.Plan.Nodes.GroupBy(n => n.Target, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Count())).OrderByDescending(h => h.Item2).ThenBy(h => h.Key, StringComparer.Ordinal);
+}
