@@ -87,16 +87,6 @@ public sealed class CompileVerifyRunCommandTests
     private static (int Code, string Stdout, string Stderr) Modelc(params string[] args)
     {
         Directory.CreateDirectory(Work);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "modelc.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr);
+        return ModelcProcess.Run(args);
     }
 }

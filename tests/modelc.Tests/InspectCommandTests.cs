@@ -10,7 +10,7 @@ public sealed class InspectCommandTests
     [TestMethod]
     public void InspectJson_OfSmallCnn_ListsInputDimsSymbolsRelationsOpsAndWeights()
     {
-        var (code, stdout, stderr) = Modelc("inspect", "--json", TestPaths.Fixture("small_cnn", "model.pt2"));
+        var (code, stdout, stderr) = ModelcProcess.Run("inspect", "--json", TestPaths.Fixture("small_cnn", "model.pt2"));
 
         Assert.AreEqual(0, code, stderr);
         using var doc = JsonDocument.Parse(stdout);
@@ -43,11 +43,11 @@ public sealed class InspectCommandTests
         var engine = Path.Combine(Path.GetTempPath(), $"modelc-inspect-{Guid.NewGuid():N}.mbengine");
         try
         {
-            var compile = Modelc("compile", TestPaths.Fixture(model, "model.pt2"), "-o", engine);
+            var compile = ModelcProcess.Run("compile", TestPaths.Fixture(model, "model.pt2"), "-o", engine);
             Assert.AreEqual(0, compile.Code, compile.Stderr);
 
-            var (archiveCode, archiveJson, _) = Modelc("inspect", "--json", TestPaths.Fixture(model, "model.pt2"));
-            var (engineCode, engineJson, engineErr) = Modelc("inspect", "--json", engine);
+            var (archiveCode, archiveJson, _) = ModelcProcess.Run("inspect", "--json", TestPaths.Fixture(model, "model.pt2"));
+            var (engineCode, engineJson, engineErr) = ModelcProcess.Run("inspect", "--json", engine);
 
             Assert.AreEqual(0, archiveCode);
             Assert.AreEqual(0, engineCode, engineErr);
@@ -76,7 +76,7 @@ public sealed class InspectCommandTests
     [TestMethod]
     public void InspectText_OfTorchScript_SaysRangesMustComeFromTheUser()
     {
-        var (code, stdout, stderr) = Modelc("inspect", TestPaths.Fixture("seed_linear_dynamic", "model.ts.pt"));
+        var (code, stdout, stderr) = ModelcProcess.Run("inspect", TestPaths.Fixture("seed_linear_dynamic", "model.ts.pt"));
 
         Assert.AreEqual(0, code, stderr);
         StringAssert.Contains(stdout, "torchscript");
@@ -88,25 +88,10 @@ public sealed class InspectCommandTests
     {
         var file = TestPaths.Fixture("mlp", "fixture.json");
 
-        var (code, stdout, stderr) = Modelc("inspect", file);
+        var (code, stdout, stderr) = ModelcProcess.Run("inspect", file);
 
         Assert.AreEqual(1, code);
         Assert.AreEqual("", stdout);
         Assert.AreEqual($"modelc: error MB1011: {file}: ", stderr[..$"modelc: error MB1011: {file}: ".Length]);
-    }
-
-    private static (int Code, string Stdout, string Stderr) Modelc(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "modelc.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr);
     }
 }
