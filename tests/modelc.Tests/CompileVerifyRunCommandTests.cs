@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Tests;
 
