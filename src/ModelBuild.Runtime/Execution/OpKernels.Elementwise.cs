@@ -93,7 +93,7 @@ public static partial class OpKernels
             t.Op($"aten.__or__.{overload}", a => Bitwise(a, (x, y) => x.bitwise_or(y)));
             t.Op($"aten.__xor__.{overload}", a => Bitwise(a, (x, y) => x.bitwise_xor(y)));
         }
-        t.Op("aten.diff.default", a => a.Self.diff(a.Long("n", 1), a.Long("dim", -1), a.OptionalTensor("prepend"), a.OptionalTensor("append")));
+        t.Op("aten.diff.default", Diff);
 
         t.Op("aten.where.self", a => where(a.Tensor("condition"), a.Self, a.Tensor("other")));
         t.Op("aten.where.ScalarOther", a => where(a.Tensor("condition"), a.Self, ScalarTensor(a, "other")));
@@ -198,6 +198,32 @@ public static partial class OpKernels
 
         using var other = full([], a.Scalar("other"), a.ScalarKind("other"), a.Self.device);
         return op(a.Self, other);
+    }
+
+    /// <summary>
+    /// diff(self, n, dim, prepend, append): n first-order differences along dim of prepend, self and append joined.
+    /// TorchSharp implements n = 1 only, so higher orders repeat it.
+    /// </summary>
+    private static Tensor Diff(NodeArguments a)
+    {
+        var n = a.Long("n", 1);
+        var dim = a.Long("dim", -1);
+        if (n < 0)
+        {
+            throw a.Unsupported("n", $"{n} (the order must be 0 or more)");
+        }
+        if (n == 0)
+        {
+            return a.Self.alias();
+        }
+
+        var result = a.Self.diff(1, dim, a.OptionalTensor("prepend"), a.OptionalTensor("append"));
+        for (var i = 1; i < n; i++)
+        {
+            using var previous = result;
+            result = previous.diff(1, dim);
+        }
+        return result;
     }
 
     /// <summary>A Scalar argument as a 0-dim tensor, which type promotion treats like the scalar itself.</summary>
