@@ -15,7 +15,7 @@ using static TorchSharp.torch;
 namespace ModelBuild.Compiler;
 
 /// <summary>
-/// Compiles a model file into a validated engine: read, lowering check, shape ranges, passes, plan, engine write,
+/// Compiles a model file into a validated engine: read, functionalization, lowering check, shape ranges, passes, plan, engine write,
 /// then validation of the written engine (restored through <see cref="CompiledModel"/>) against the unoptimized
 /// graph interpreted in fp32 on CPU, at min/opt/max and at the cases of a cases file.
 /// </summary>
@@ -33,6 +33,7 @@ public static class ModelCompiler
         {
             return TorchScriptCompiler.Compile(graph, options, device, precision, cases);
         }
+        graph = Functionalization.Run(graph, OpKernels.IsSupported, file);
         LoweringCheck.Run(graph, OpKernels.IsSupported, file);
         var ranges = ShapeRangeResolver.Resolve(graph, options.Shapes, file);
         var optimized = Optimizer.Run(graph, device, precision);

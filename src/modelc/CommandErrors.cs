@@ -2,7 +2,10 @@ using ModelBuild.Diagnostics;
 
 namespace ModelBuild.Cli;
 
-/// <summary>How every command reports a failure: one line on stderr, "modelc: error MB1234: file: message", exit code 1.</summary>
+/// <summary>
+/// How every command reports a failure: one line on stderr, "modelc: error MB1234: file: message", exit code 1 (MB2001
+/// continues with one indented line per unsupported operator).
+/// </summary>
 internal static class CommandErrors
 {
     public static int Run(Func<int> command)

@@ -41,7 +41,7 @@ public sealed class EngineRoundTripTests
     }
 
     [TestMethod]
-    [DynamicData(nameof(TestPaths.AllModels), typeof(TestPaths))]
+    [DynamicData(nameof(TestPaths.AllModelsWithExtra), typeof(TestPaths))]
     public void Engine_RangesMatchWhatPyTorchPrinted(string model)
     {
         using var fixture = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture(model, "fixture.json")));

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace ModelBuild.Compiler.Tests;
 
-/// <summary>Every public fixture compiles from each graph format and its engine reproduces every case at the fixture's tolerance.</summary>
+/// <summary>Every public and extra fixture compiles from each graph format and its engine reproduces every case at the fixture's tolerance.</summary>
 [TestClass]
 public sealed class FixtureCompileTests
 {

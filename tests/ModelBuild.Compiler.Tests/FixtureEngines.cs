@@ -3,10 +3,13 @@ using ModelBuild.Tests;
 
 namespace ModelBuild.Compiler.Tests;
 
-/// <summary>Each fixture file compiled once per test run (with its cases file), shared by the test classes.</summary>
+/// <summary>Each fixture file (public and extra) compiled once per test run (with its cases file), shared by the test classes.</summary>
 internal static class FixtureEngines
 {
     public static readonly string[] GraphFormats = ["model.pt2", "model.legacy.pt2", "model.core.pt2"];
+
+    /// <summary>The extra fixtures keep the training IR and, where run_decompositions() succeeded, the core ATen IR.</summary>
+    public static readonly string[] ExtraGraphFormats = ["model.pt2", "model.core.pt2"];
 
     private static readonly ConcurrentDictionary<(string, string), Lazy<CompiledEngine>> Engines = new();
 
@@ -17,6 +20,9 @@ internal static class FixtureEngines
             CasesPath = TestPaths.Fixture(k.Item1, "cases.safetensors"),
         }))).Value;
 
+    /// <summary>Every graph file of the public and the extra fixtures.</summary>
     public static IEnumerable<object[]> ModelsAndFormats =>
-        TestPaths.AllModels.SelectMany(m => GraphFormats.Select(f => new object[] { m[0], f }));
+        TestPaths.AllModels.SelectMany(m => GraphFormats.Select(f => new object[] { m[0], f }))
+            .Concat(TestPaths.ExtraModels.SelectMany(m => ExtraGraphFormats
+                .Where(f => TestPaths.HasFixture((string)m[0], f)).Select(f => new object[] { m[0], f })));
 }

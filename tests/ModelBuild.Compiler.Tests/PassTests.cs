@@ -158,22 +158,31 @@ public sealed class PassTests
     }
 
     [TestMethod]
-    public void LoweringCheck_ListsEveryUnsupportedOperatorWithWhereItIsUsed_InOneError()
+    public void LoweringCheck_ListsEveryUnsupportedOperator_OneLineEach_WithItsNodeCountFirstNamesAndDistinctOrigins()
     {
-        var graph = new HandBuiltGraph()
-            .Input("x", TensorDType.F32, "2")
-            .Node("torch.ops.aten.made_up_one.default", "a", ("self", T("x")))
-            .Node(Relu, "b", ("self", T("a")))
+        const string Site = "/opt/torch/.venv/lib/python3.12/site-packages/torch/nn/modules/activation.py, line 475, in forward: return F.silu(input, inplace=self.inplace)";
+        var builder = new HandBuiltGraph().Input("x", TensorDType.F32, "2");
+        var previous = "x";
+        for (var i = 0; i < 5; i++)
+        {
+            var name = i == 0 ? "made" : $"made_{i}";
+            builder.Node("torch.ops.aten.made_up_one.default", [new TensorArg(name)], ("self", T(previous)));
+            previous = name;
+        }
+        var graph = builder
+            .Node(Relu, "b", ("self", T(previous)))
             .Node("torch.ops.aten.made_up_two.default", "c", ("self", T("b")))
-            .Node("torch.ops.aten.made_up_one.default", "d", ("self", T("c")))
-            .Build("d");
+            .Build("c");
+        graph = graph.With(nodes: [.. graph.Nodes.Select((n, i) => i < 5 ? n with { Origin = i == 4 ? "/home/me/model.py, line 12, in forward: y = op(x)" : Site } : n)]);
 
         var e = Assert.ThrowsExactly<ModelBuildException>(() => LoweringCheck.Run(graph, ModelBuild.Runtime.Execution.OpKernels.IsSupported, "m.pt2"));
 
         Assert.AreEqual(DiagnosticCodes.UnsupportedOperators, e.Code);
-        StringAssert.Contains(e.Message, "2 operators");
-        StringAssert.Contains(e.Message, "torch.ops.aten.made_up_one.default (used by node 'a' at model.py:1; node 'd' at model.py:4)");
-        StringAssert.Contains(e.Message, "torch.ops.aten.made_up_two.default (used by node 'c' at model.py:3)");
+        var lines = e.Detail.Split('\n');
+        Assert.HasCount(3, lines, e.Detail);
+        StringAssert.Contains(lines[0], "2 operators");
+        Assert.AreEqual("  torch.ops.aten.made_up_one.default: 5 nodes (made, made_1, made_2, ...) at torch/nn/modules/activation.py:475, /home/me/model.py:12", lines[1]);
+        Assert.AreEqual("  torch.ops.aten.made_up_two.default: 1 node (c) at model.py:7", lines[2]);
         Assert.DoesNotContain("relu", e.Message);
     }
 

@@ -11,7 +11,7 @@ namespace ModelBuild.Compiler.Tests;
 public sealed class RangeEnforcementTests
 {
     [TestMethod]
-    [DynamicData(nameof(TestPaths.AllModels), typeof(TestPaths))]
+    [DynamicData(nameof(TestPaths.AllModelsWithExtra), typeof(TestPaths))]
     public void Run_AtTheEndsOfEveryRange_Works_AndOnePastEachEnd_FailsNamingTheSymbolAndRange(string model)
     {
         using var compiled = CompiledModel.Load(FixtureEngines.Get(model, "model.pt2").Bytes, model);

@@ -2,20 +2,36 @@ using System.Reflection;
 
 namespace ModelBuild.Tests;
 
-/// <summary>Where the tests find the shared PyTorch fixtures and the repository, fixed at build time.</summary>
+/// <summary>Where the tests find the PyTorch fixtures and the repository, fixed at build time.</summary>
 internal static class TestPaths
 {
     /// <summary>../shared/fixtures/public beside the checkout, or MODELBUILD_FIXTURES when set.</summary>
     public static string Fixtures =>
         Environment.GetEnvironmentVariable("MODELBUILD_FIXTURES") is { Length: > 0 } env ? env : Metadata("ModelBuild.FixturesDir");
 
+    /// <summary>tests/fixtures/extra of the repository: the architectures users bring (torchvision CNNs, HF transformers, RNNs).</summary>
+    public static string ExtraFixtures => Metadata("ModelBuild.ExtraFixturesDir");
+
     public static string RepoRoot => Metadata("ModelBuild.RepoRoot");
 
-    public static string Fixture(string model, string file) => Path.Combine(Fixtures, model, file);
+    /// <summary>A file of a public or an extra fixture model.</summary>
+    public static string Fixture(string model, string file) =>
+        Path.Combine(Directory.Exists(Path.Combine(Fixtures, model)) ? Fixtures : ExtraFixtures, model, file);
+
+    /// <summary>Whether the model has the file (the extra fixtures keep only model.pt2 and, where it exists, model.core.pt2).</summary>
+    public static bool HasFixture(string model, string file) => File.Exists(Fixture(model, file));
 
     /// <summary>The eight public fixture models.</summary>
-    public static IEnumerable<object[]> AllModels =>
-        Directory.GetDirectories(Fixtures).Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(n => new object[] { n! });
+    public static IEnumerable<object[]> AllModels => ModelsIn(Fixtures);
+
+    /// <summary>The extra fixture models of tests/fixtures/extra.</summary>
+    public static IEnumerable<object[]> ExtraModels => ModelsIn(ExtraFixtures);
+
+    /// <summary>The public and the extra fixture models.</summary>
+    public static IEnumerable<object[]> AllModelsWithExtra => AllModels.Concat(ExtraModels);
+
+    private static IEnumerable<object[]> ModelsIn(string folder) =>
+        Directory.GetDirectories(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(n => new object[] { n! });
 
     private static string Metadata(string key) =>
         typeof(TestPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;

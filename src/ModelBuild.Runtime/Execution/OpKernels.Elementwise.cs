@@ -86,6 +86,14 @@ public static partial class OpKernels
         t.Op("aten.logical_xor.default", a => logical_xor(a.Self, a.Tensor("other")));
         t.Op("aten.bitwise_and.Tensor", a => bitwise_and(a.Self, a.Tensor("other")));
         t.Op("aten.bitwise_or.Tensor", a => bitwise_or(a.Self, a.Tensor("other")));
+        // Python's &, |, ^ on tensors (HF transformers build masks with them): bitwise, logical on bool tensors.
+        foreach (var overload in new[] { "Tensor", "Scalar" })
+        {
+            t.Op($"aten.__and__.{overload}", a => Bitwise(a, (x, y) => x.bitwise_and(y)));
+            t.Op($"aten.__or__.{overload}", a => Bitwise(a, (x, y) => x.bitwise_or(y)));
+            t.Op($"aten.__xor__.{overload}", a => Bitwise(a, (x, y) => x.bitwise_xor(y)));
+        }
+        t.Op("aten.diff.default", Diff);
 
         t.Op("aten.where.self", a => where(a.Tensor("condition"), a.Self, a.Tensor("other")));
         t.Op("aten.where.ScalarOther", a => where(a.Tensor("condition"), a.Self, ScalarTensor(a, "other")));
@@ -178,6 +186,44 @@ public static partial class OpKernels
             var other => throw a.Unsupported("rounding_mode", $"'{other}'"),
         };
         return Binary(a, "other", (x, y) => x.div(y, mode), (x, s) => x.div(s, mode));
+    }
+
+    /// <summary>A bitwise op of self and a tensor or a scalar; TorchSharp's take tensors only, so a scalar becomes a 0-dim tensor.</summary>
+    private static Tensor Bitwise(NodeArguments a, Func<Tensor, Tensor, Tensor> op)
+    {
+        if (a.IsTensor("other"))
+        {
+            return op(a.Self, a.Tensor("other"));
+        }
+
+        using var other = full([], a.Scalar("other"), a.ScalarKind("other"), a.Self.device);
+        return op(a.Self, other);
+    }
+
+    /// <summary>
+    /// diff(self, n, dim, prepend, append): n first-order differences along dim of prepend, self and append joined.
+    /// TorchSharp implements n = 1 only, so higher orders repeat it.
+    /// </summary>
+    private static Tensor Diff(NodeArguments a)
+    {
+        var n = a.Long("n", 1);
+        var dim = a.Long("dim", -1);
+        if (n < 0)
+        {
+            throw a.Unsupported("n", $"{n} (the order must be 0 or more)");
+        }
+        if (n == 0)
+        {
+            return a.Self.alias();
+        }
+
+        var result = a.Self.diff(1, dim, a.OptionalTensor("prepend"), a.OptionalTensor("append"));
+        for (var i = 1; i < n; i++)
+        {
+            using var previous = result;
+            result = previous.diff(1, dim);
+        }
+        return result;
     }
 
     /// <summary>A Scalar argument as a 0-dim tensor, which type promotion treats like the scalar itself.</summary>
