@@ -166,7 +166,7 @@ public sealed class CompileModels : Task, ICancelableTask
                 return;
             }
             outcome = "compiled" + StoreLocally(cache, key, engine);
-            if (remote is { Settings.Upload: true } && Remote(item, remote.Store(key, engine, _cancellation.Token)))
+            if (remote is not null && Remote(item, remote.Store(key, engine, _cancellation.Token)))
             {
                 outcome += $", uploaded {Short(key)}";
             }

@@ -43,10 +43,13 @@ public sealed class RemoteEngineCache : IDisposable
     public RemoteCacheResult TryRestore(string key, string destination, CancellationToken cancellation) =>
         Guard("GET", key, token => RestoreAsync(key, destination, token), cancellation);
 
-    /// <summary>Uploads <paramref name="engineFile"/> under <paramref name="key"/>: the blob first, then the entry that points to it.</summary>
+    /// <summary>
+    /// Uploads <paramref name="engineFile"/> under <paramref name="key"/>, the blob first (skipped when the server has
+    /// it), then the entry that points to it; with <see cref="RemoteCacheSettings.Upload"/> false, sends nothing.
+    /// </summary>
     /// <exception cref="OperationCanceledException">the build was cancelled.</exception>
     public RemoteCacheResult Store(string key, string engineFile, CancellationToken cancellation) =>
-        Guard("PUT", key, token => StoreAsync(key, engineFile, token), cancellation);
+        Settings.Upload ? Guard("PUT", key, token => StoreAsync(key, engineFile, token), cancellation) : RemoteCacheResult.Miss;
 
     public void Dispose() => _client.Dispose();
 
