@@ -4,7 +4,16 @@
 set -euo pipefail
 need=()
 command -v readelf >/dev/null || need+=(binutils)
+# The remote-cache tests start their own nginx (WebDAV PUT) on 127.0.0.1; Debian's nginx has the dav module.
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx" ] && "$nginx" -V 2>&1 | grep -q http_dav_module || need+=(nginx)
 if [ ${#need[@]} -gt 0 ]; then
+  # Installing nginx must not start the system's nginx service: the tests need none.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi

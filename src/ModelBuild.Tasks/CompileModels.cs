@@ -14,13 +14,16 @@ namespace ModelBuild.Tasks;
 
 /// <summary>
 /// Brings every resolved ModelCompile item's engine and accessor up to date: an item whose outputs are newer than
-/// its model and stamp is left alone; otherwise its cache key is computed and the cache checked in-process, and
-/// only on a miss is modelc started (<see cref="ModelCompile"/>), several at once up to <see cref="MaxParallelism"/>.
-/// The accessor is generated from the engine's manifest, so a cache hit needs no modelc.
+/// its model and stamp is left alone; otherwise its cache key is computed and the caches checked in-process (the
+/// local folder, then the remote HTTP cache, whose hits are copied into the local one), and only on a miss is modelc
+/// started (<see cref="ModelCompile"/>), several at once up to <see cref="MaxParallelism"/>; what it compiled is
+/// stored locally and, where <see cref="RemoteCacheUpload"/>, uploaded. The accessor is generated from the engine's
+/// manifest, so a cache hit needs no modelc.
 /// </summary>
 public sealed class CompileModels : Task, ICancelableTask
 {
     private readonly List<ModelCompile> _running = new();
+    private readonly CancellationTokenSource _cancellation = new();
     private volatile bool _cancelled;
 
     /// <summary>Items from <see cref="ResolveModelCompileItems"/>.</summary>
@@ -38,6 +41,21 @@ public sealed class CompileModels : Task, ICancelableTask
     /// <summary>The local engine cache; empty: no cache.</summary>
     public string CacheDirectory { get; set; } = "";
 
+    /// <summary>The remote cache's root URL (its <c>ac/</c> and <c>cas/</c> are below it); empty: no remote cache.</summary>
+    public string RemoteCacheUrl { get; set; } = "";
+
+    /// <summary>Whether engines compiled here are uploaded to the remote cache.</summary>
+    public bool RemoteCacheUpload { get; set; }
+
+    /// <summary>Seconds a remote cache request may take to connect and answer.</summary>
+    public int RemoteCacheTimeout { get; set; } = 10;
+
+    /// <summary>Seconds one engine may take to download or upload.</summary>
+    public int RemoteCacheTransferTimeout { get; set; } = 300;
+
+    /// <summary>The environment variable that may hold a header for the remote cache, <c>Name: value</c>.</summary>
+    public string RemoteCacheHeaderVariable { get; set; } = "";
+
     public int MaxParallelism { get; set; } = Environment.ProcessorCount;
 
     public string ProjectFile { get; set; } = "";
@@ -45,6 +63,7 @@ public sealed class CompileModels : Task, ICancelableTask
     public void Cancel()
     {
         _cancelled = true;
+        _cancellation.Cancel();
         lock (_running)
         {
             foreach (var tool in _running)
@@ -84,6 +103,7 @@ public sealed class CompileModels : Task, ICancelableTask
             return false;
         }
         var cache = CacheDirectory.Length > 0 ? new LocalEngineCache(CacheDirectory) : null;
+        using var remote = CreateRemoteCache();
         using var slots = new SemaphoreSlim(Math.Max(1, MaxParallelism));
         var work = stale.Select(item => System.Threading.Tasks.Task.Run(() =>
         {
@@ -92,12 +112,15 @@ public sealed class CompileModels : Task, ICancelableTask
             {
                 if (!_cancelled)
                 {
-                    Build(item, modelc, compilerVersion, cache);
+                    Build(item, modelc, compilerVersion, cache, remote);
                 }
             }
             catch (ModelBuildException e)
             {
                 LogAtItem(item, e.Code, e.File is null ? e.Detail : $"{e.File}: {e.Detail}");
+            }
+            catch (OperationCanceledException) when (_cancelled)
+            {
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -112,7 +135,7 @@ public sealed class CompileModels : Task, ICancelableTask
         return !Log.HasLoggedErrors && !_cancelled;
     }
 
-    private void Build(ITaskItem item, string modelc, string compilerVersion, LocalEngineCache? cache)
+    private void Build(ITaskItem item, string modelc, string compilerVersion, LocalEngineCache? cache, RemoteEngineCache? remote)
     {
         var clock = Stopwatch.StartNew();
         var className = item.GetMetadata("ClassName");
@@ -126,7 +149,12 @@ public sealed class CompileModels : Task, ICancelableTask
         string outcome;
         if (cache is not null && TryRestore(cache, key, engine, item))
         {
-            outcome = $"cache hit {Short(key)}";
+            outcome = $"local cache hit {Short(key)}";
+        }
+        else if (remote is not null && Remote(item, remote.TryRestore(key, engine, _cancellation.Token)))
+        {
+            outcome = $"remote cache hit {Short(key)}";
+            outcome += StoreLocally(cache, key, engine);
         }
         else
         {
@@ -137,18 +165,10 @@ public sealed class CompileModels : Task, ICancelableTask
                 Log.LogMessage(MessageImportance.High, $"ModelBuild: {item.ItemSpec} -> {className}: failed after {Seconds(clock)}");
                 return;
             }
-            outcome = "compiled";
-            if (cache is not null)
+            outcome = "compiled" + StoreLocally(cache, key, engine);
+            if (remote is not null && Remote(item, remote.Store(key, engine, _cancellation.Token)))
             {
-                try
-                {
-                    cache.Store(key, engine);
-                    outcome += $", stored {Short(key)}";
-                }
-                catch (ModelBuildException e)
-                {
-                    Log.LogWarning(null, e.Code, null, e.File, 0, 0, 0, 0, e.Detail);
-                }
+                outcome += $", uploaded {Short(key)}";
             }
         }
         Touch(engine);
@@ -157,6 +177,53 @@ public sealed class CompileModels : Task, ICancelableTask
         var source = ModelAccessorGenerator.Generate(signature, item.GetMetadata("Namespace"), className, item.ItemSpec.Replace('\\', '/'), location, ModelBuildVersion);
         File.WriteAllText(item.GetMetadata("GeneratedFile"), source, new UTF8Encoding(false));
         Log.LogMessage(MessageImportance.High, $"ModelBuild: {item.ItemSpec} -> {className}: {outcome} in {Seconds(clock)}");
+    }
+
+    /// <summary>", stored &lt;key&gt;" once the engine is in the local cache; a warning (MB6014) when it could not be stored.</summary>
+    private string StoreLocally(LocalEngineCache? cache, string key, string engine)
+    {
+        if (cache is null)
+        {
+            return "";
+        }
+        try
+        {
+            cache.Store(key, engine);
+            return $", stored {Short(key)}";
+        }
+        catch (ModelBuildException e)
+        {
+            Log.LogWarning(null, e.Code, null, e.File, 0, 0, 0, 0, e.Detail);
+            return "";
+        }
+    }
+
+    /// <summary>Logs the remote cache's warning at the item; true when the call succeeded.</summary>
+    private bool Remote(ITaskItem item, RemoteCacheResult result)
+    {
+        if (result.Warning is { } warning)
+        {
+            var (file, line) = ItemLocation.Of(item, ProjectFile);
+            Log.LogWarning(null, warning.Code, null, file, line, 0, 0, 0, $"{item.ItemSpec}: {warning.Message}.");
+        }
+        return result.Succeeded;
+    }
+
+    private RemoteEngineCache? CreateRemoteCache()
+    {
+        var warnings = new List<CacheWarning>();
+        var settings = RemoteCacheSettings.Create(RemoteCacheUrl, RemoteCacheUpload, RemoteCacheTimeout, RemoteCacheTransferTimeout,
+            RemoteCacheHeaderVariable, Environment.GetEnvironmentVariable, warnings);
+        foreach (var warning in warnings)
+        {
+            Log.LogWarning(null, warning.Code, null, ProjectFile, 0, 0, 0, 0, warning.Message);
+        }
+        if (settings is null)
+        {
+            return null;
+        }
+        Log.LogMessage(MessageImportance.Normal, $"ModelBuild: remote cache {settings.DisplayUrl} ({(settings.Upload ? "read and upload" : "read only")})");
+        return new RemoteEngineCache(settings);
     }
 
     private bool TryRestore(LocalEngineCache cache, string key, string engine, ITaskItem item)

@@ -32,17 +32,17 @@ public sealed class LocalEngineCache
         if (sha is null)
         {
             problem = $"cache entry {actionPath} does not hold a SHA-256";
-            TryDelete(actionPath);
+            AtomicFile.TryDelete(actionPath);
             return false;
         }
         var contentPath = ContentPath(sha);
         if (!File.Exists(contentPath))
         {
             problem = $"cache entry {actionPath} points to {contentPath}, which is missing";
-            TryDelete(actionPath);
+            AtomicFile.TryDelete(actionPath);
             return false;
         }
-        var temp = TempPath(destination);
+        var temp = AtomicFile.TempPath(destination);
         try
         {
             string actual;
@@ -58,16 +58,16 @@ public sealed class LocalEngineCache
             if (!string.Equals(actual, sha, StringComparison.Ordinal))
             {
                 problem = $"cache content {contentPath} has SHA-256 {actual}, expected {sha}";
-                TryDelete(contentPath);
-                TryDelete(actionPath);
+                AtomicFile.TryDelete(contentPath);
+                AtomicFile.TryDelete(actionPath);
                 return false;
             }
-            Replace(temp, destination);
+            AtomicFile.Replace(temp, destination);
             return true;
         }
         finally
         {
-            TryDelete(temp);
+            AtomicFile.TryDelete(temp);
         }
     }
 
@@ -82,15 +82,15 @@ public sealed class LocalEngineCache
             Directory.CreateDirectory(Path.GetDirectoryName(contentPath)!);
             if (!File.Exists(contentPath))
             {
-                var temp = TempPath(contentPath);
+                var temp = AtomicFile.TempPath(contentPath);
                 File.Copy(engineFile, temp);
-                Replace(temp, contentPath);
+                AtomicFile.Replace(temp, contentPath);
             }
             var actionPath = ActionPath(key);
             Directory.CreateDirectory(Path.GetDirectoryName(actionPath)!);
-            var actionTemp = TempPath(actionPath);
+            var actionTemp = AtomicFile.TempPath(actionPath);
             File.WriteAllText(actionTemp, sha + "\n");
-            Replace(actionTemp, actionPath);
+            AtomicFile.Replace(actionTemp, actionPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -105,51 +105,6 @@ public sealed class LocalEngineCache
     private static string? ReadDigest(string actionPath)
     {
         var text = File.ReadAllText(actionPath).Trim();
-        if (text.Length != 64)
-        {
-            return null;
-        }
-        foreach (var c in text)
-        {
-            if (!(c is >= '0' and <= '9' or >= 'a' and <= 'f'))
-            {
-                return null;
-            }
-        }
-        return text;
-    }
-
-    private static string TempPath(string path) => $"{path}.{Guid.NewGuid():N}.tmp";
-
-    /// <summary>rename(2): atomic, and the last writer of identical content wins.</summary>
-    private static void Replace(string temp, string destination)
-    {
-        if (File.Exists(destination))
-        {
-            File.Replace(temp, destination, null);
-        }
-        else
-        {
-            try
-            {
-                File.Move(temp, destination);
-            }
-            catch (IOException) when (File.Exists(destination))
-            {
-                File.Replace(temp, destination, null);
-            }
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Someone else holds or removed it; the entry is ignored either way.
-        }
+        return Sha256Hex.IsDigest(text) ? text : null;
     }
 }

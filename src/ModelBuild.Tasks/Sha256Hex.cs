@@ -28,4 +28,21 @@ internal static class Sha256Hex
         }
         return text.ToString();
     }
+
+    /// <summary>64 lowercase hex digits.</summary>
+    public static bool IsDigest(string text)
+    {
+        if (text.Length != 64)
+        {
+            return false;
+        }
+        foreach (var c in text)
+        {
+            if (!(c is >= '0' and <= '9' or >= 'a' and <= 'f'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 }
