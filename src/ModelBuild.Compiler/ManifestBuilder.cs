@@ -1,6 +1,7 @@
 using ModelBuild.Compiler.Shapes;
 using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Manifest;
+using ModelBuild.Runtime;
 
 namespace ModelBuild.Compiler;
 
@@ -13,7 +14,7 @@ internal static class ManifestBuilder
         Name = options.Name ?? DefaultName(options.ModelPath, graphName),
         Source = new ManifestSource(source.Format, Path.GetFileName(source.File), source.Sha256, source.TorchVersion),
         Toolchain = Toolchain.Manifest,
-        Target = new ManifestTarget(device, null, options.Precision),
+        Target = new ManifestTarget(device, ComputeCapability(device), options.Precision),
         Inputs = inputs,
         Outputs = outputs,
         Symbols = ranges.Symbols,
@@ -22,6 +23,9 @@ internal static class ManifestBuilder
         RuntimeVersions = Toolchain.RuntimeRange,
         PayloadSha256 = "",
     };
+
+    /// <summary>The capability of the device the engine was validated on (CUDA device 0, where compiling runs it).</summary>
+    internal static string? ComputeCapability(string device) => device == "cuda" ? CudaComputeCapability.Of(0) : null;
 
     public static ManifestTensor Tensor(string name, TensorMeta meta) => new(name, meta.DType.ToString(), [.. meta.Sizes.Select(d => d.ToString())]);
 

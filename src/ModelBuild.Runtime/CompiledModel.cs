@@ -66,6 +66,10 @@ public sealed class CompiledModel : IDisposable
     {
         var engine = EngineFile.Read(bytes, file, RuntimeVersion);
         var target = device ?? new Device(engine.Plan.Device);
+        if (target.type == DeviceType.CUDA && engine.Manifest.Target.Precision == "fp32")
+        {
+            CudaFloat32Math.RequireFullPrecision();
+        }
         IPlanRunner runner = TorchScriptPlan.IsTorchScript(engine.Plan)
             ? new TorchScriptRunner(engine.Tensors.Data(TorchScriptPlan.ModuleWeight).Span, target)
             : new GraphPlanRunner(engine, target);

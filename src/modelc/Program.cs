@@ -7,5 +7,6 @@ var root = new RootCommand("modelc: read, compile, verify and run ModelBuild mod
     CompileCommand.Create(),
     VerifyCommand.Create(),
     RunCommand.Create(),
+    BenchCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -80,6 +80,27 @@ public sealed class CompileVerifyRunCommandTests
         StringAssert.Contains(verify.Stderr, $"modelc: error MB5003: {cases}: case 'max': input 'x' dim 0 (symbol s77) = 256 is outside the compiled range 1..16.");
     }
 
+    [TestMethod]
+    public void Bench_WritesTheEnginesLoadAndLatencyOfTheChosenCaseAsJson()
+    {
+        var engine = Path.Combine(Work, "bench.mbengine");
+        var json = Path.Combine(Work, "bench.json");
+        Assert.AreEqual(0, Modelc("compile", TestPaths.Fixture("mlp", "model.pt2"), "-o", engine, "--name", "mlp").Code);
+
+        var bench = Modelc("bench", engine, "--cases", TestPaths.Fixture("mlp", "cases.safetensors"), "--case", "max", "--warmup", "1", "--iterations", "7", "--json", json);
+
+        Assert.AreEqual(0, bench.Code, bench.Stderr);
+        StringAssert.StartsWith(bench.Stdout, "bench mlp on cpu fp32, case max: load ");
+        using var result = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        var root = result.RootElement;
+        Assert.AreEqual("max", root.GetProperty("case").GetString());
+        Assert.AreEqual(System.Text.Json.JsonValueKind.Null, root.GetProperty("computeCapability").ValueKind);
+        Assert.AreEqual(7, root.GetProperty("runs").GetInt32());
+        var p10 = root.GetProperty("p10Us").GetDouble();
+        var median = root.GetProperty("medianUs").GetDouble();
+        Assert.IsTrue(p10 > 0 && p10 <= median && median <= root.GetProperty("p90Us").GetDouble(), bench.Stdout);
+    }
+
     private static int CasesCount(string path) =>
         SafetensorsFile.Read(path).Tensors.Keys.Count(k => k.EndsWith(".in.0", StringComparison.Ordinal));
 
