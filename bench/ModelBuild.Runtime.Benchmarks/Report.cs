@@ -48,13 +48,11 @@ internal static class Report
         plot.Axes.Bottom.SetTicks(
             rows.Select((_, i) => (double)((i * (series.Length + 1)) + 1)).ToArray(),
             rows.Select(r => r.Model).ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 30;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
-        plot.Axes.Bottom.MinimumSize = 90;
+        plot.Axes.Bottom.TickLabelStyle.FontSize = 11;
         plot.YLabel("latency at opt (us, lower is better)");
         plot.Title("Per-inference latency, CPU");
         plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
         plot.Axes.Margins(bottom: 0);
-        plot.SavePng(path, 1000, 520);
+        plot.SavePng(path, 1300, 520);
     }
 }
