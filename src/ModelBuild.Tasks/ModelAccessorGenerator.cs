@@ -99,12 +99,15 @@ public static class ModelAccessorGenerator
             .AppendLine($"        public {Compiled} Model => model;")
             .AppendLine()
             .AppendLine(location.Embedded
-                ? "        /// <summary>Restores the engine embedded in this assembly.</summary>"
-                : "        /// <summary>Restores the engine from the file beside this assembly.</summary>")
-            .AppendLine($"        public static {className} Load() =>")
+                ? "        /// <summary>Restores the engine embedded in this assembly onto the device it was compiled for.</summary>"
+                : "        /// <summary>Restores the engine from the file beside this assembly onto the device it was compiled for.</summary>")
+            .AppendLine($"        public static {className} Load() => Load(null);")
+            .AppendLine()
+            .AppendLine("        /// <summary>Restores the engine onto <paramref name=\"device\"/> (null: the device it was compiled for).</summary>")
+            .AppendLine($"        public static {className} Load(global::TorchSharp.torch.Device? device) =>")
             .AppendLine(location.Embedded
-                ? $"            new {className}({Compiled}.Load(typeof({className}).Assembly, ResourceName));"
-                : $"            new {className}({Compiled}.Load(global::System.IO.Path.Combine(EngineDirectory(), EngineFileName)));")
+                ? $"            new {className}({Compiled}.Load(typeof({className}).Assembly, ResourceName, device));"
+                : $"            new {className}({Compiled}.Load(global::System.IO.Path.Combine(EngineDirectory(), EngineFileName), device));")
             .AppendLine();
         code.AppendLine($"        /// <summary>Runs the model; inputs outside the compiled ranges are refused with a coded error.</summary>");
         for (var i = 0; i < engine.Inputs.Count; i++)

@@ -55,7 +55,7 @@ public sealed class ModelAccessorGeneratorTests
         StringAssert.Contains(code, "namespace App.Models");
         StringAssert.Contains(code, "public sealed partial class Classifier : global::System.IDisposable");
         StringAssert.Contains(code, "public global::TorchSharp.torch.Tensor Run(global::TorchSharp.torch.Tensor x) => model.Run(x)[0];");
-        StringAssert.Contains(code, "CompiledModel.Load(typeof(Classifier).Assembly, ResourceName)");
+        StringAssert.Contains(code, "CompiledModel.Load(typeof(Classifier).Assembly, ResourceName, device)");
         StringAssert.Contains(code, "public const string ResourceName = \"App.Models.Classifier.engine\";");
         StringAssert.Contains(code, "<param name=\"x\"><c>x</c>: F32 [s77 (1..32), 3, 8*s69 (16..128), 8*s81 (16..128)]</param>");
         StringAssert.Contains(code, "<c>s69</c>: 2..16 (opt 4)");
