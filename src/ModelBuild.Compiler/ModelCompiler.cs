@@ -7,6 +7,7 @@ using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Manifest;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Export;
+using ModelBuild.Export.Onnx;
 using ModelBuild.Export.TorchScript;
 using ModelBuild.Runtime;
 using ModelBuild.Runtime.Execution;
@@ -32,6 +33,13 @@ public static class ModelCompiler
         if (graph.Source.Format == TorchScriptReader.Format)
         {
             return TorchScriptCompiler.Compile(graph, options, device, precision, cases);
+        }
+        if (graph.Source.Format == OnnxReader.Format)
+        {
+            // ONNX is read for inspection (inputs, named dims, opset); its operators are not lowered to kernels.
+            throw new ModelBuildException(DiagnosticCodes.OnnxNotCompilable,
+                "ONNX models can be inspected but not compiled: compile the torch.export archive (torch.export.save, .pt2) the ONNX file was exported from, or its TorchScript with --shape ranges.",
+                file);
         }
         graph = Functionalization.Run(graph, OpKernels.IsSupported, file);
         LoweringCheck.Run(graph, OpKernels.IsSupported, file);

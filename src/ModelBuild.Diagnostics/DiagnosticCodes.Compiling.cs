@@ -25,4 +25,6 @@ public static partial class DiagnosticCodes
     public const string DeviceUnavailable = "MB2010";
     /// <summary>A <c>--shape</c> option's range contradicts a relation of the archive, or two options give one symbol different ranges.</summary>
     public const string ShapeRangeConflict = "MB2011";
+    /// <summary>The model is ONNX, which modelc reads for inspection but does not compile.</summary>
+    public const string OnnxNotCompilable = "MB2012";
 }
