@@ -59,12 +59,13 @@ public sealed class GraphExecutor : IDisposable
 
         using var inference = inference_mode();
         var run = new RunState(plan, weights, inputs);
+        Func<string, object> lookup = run.Lookup; // one delegate per run, not one per node
         try
         {
             for (var i = 0; i < plan.Nodes.Count; i++)
             {
                 var node = plan.Nodes[i];
-                run.Bind(node, OpKernels.Invoke(node, run.Lookup, device));
+                run.Bind(node, OpKernels.Invoke(node, lookup, device));
                 if (freeAfter.Length > 0)
                 {
                     foreach (var name in freeAfter[i])
