@@ -15,7 +15,9 @@ public sealed class GraphExecutor : IDisposable
     private readonly ExecutionPlan plan;
     private readonly Dictionary<string, Tensor> weights;
     private readonly Device device;
-    private readonly HashSet<string> outputNames;
+
+    // Per node, the values to free after it: the plan's FreeAfter less the outputs, worked out once, not on every run.
+    private readonly string[][] freeAfter;
     private bool disposed;
 
     /// <summary>Takes ownership of the weight tensors (already on <paramref name="device"/>, in the plan's dtypes).</summary>
@@ -36,7 +38,8 @@ public sealed class GraphExecutor : IDisposable
 
         this.plan = plan;
         this.device = device;
-        outputNames = new HashSet<string>(plan.Outputs, StringComparer.Ordinal);
+        var outputNames = new HashSet<string>(plan.Outputs, StringComparer.Ordinal);
+        freeAfter = plan.FreeAfter.Select(names => names.Where(name => !outputNames.Contains(name)).ToArray()).ToArray();
     }
 
     /// <summary>
@@ -56,20 +59,18 @@ public sealed class GraphExecutor : IDisposable
 
         using var inference = inference_mode();
         var run = new RunState(plan, weights, inputs);
+        Func<string, object> lookup = run.Lookup; // one delegate per run, not one per node
         try
         {
             for (var i = 0; i < plan.Nodes.Count; i++)
             {
                 var node = plan.Nodes[i];
-                run.Bind(node, OpKernels.Invoke(node, run.Lookup, device));
-                if (plan.FreeAfter.Count > 0)
+                run.Bind(node, OpKernels.Invoke(node, lookup, device));
+                if (freeAfter.Length > 0)
                 {
-                    foreach (var name in plan.FreeAfter[i])
+                    foreach (var name in freeAfter[i])
                     {
-                        if (!outputNames.Contains(name))
-                        {
-                            run.Free(name, i);
-                        }
+                        run.Free(name, i);
                     }
                 }
             }
@@ -96,10 +97,14 @@ public sealed class GraphExecutor : IDisposable
         }
     }
 
-    /// <summary>The values of one run: inputs and weights (borrowed) and the intermediates it produced (owned).</summary>
+    /// <summary>
+    /// The values of one run: inputs (borrowed) and the intermediates it produced (owned); the executor's weights are
+    /// read from its own dictionary, not copied into every run.
+    /// </summary>
     private sealed class RunState
     {
         private readonly ExecutionPlan plan;
+        private readonly IReadOnlyDictionary<string, Tensor> weights;
         private readonly Dictionary<string, object> values = new(StringComparer.Ordinal);
         private readonly Dictionary<string, Tensor> owned = new(StringComparer.Ordinal);
         private readonly Dictionary<string, int> freedAfter = new(StringComparer.Ordinal);
@@ -107,11 +112,7 @@ public sealed class GraphExecutor : IDisposable
         public RunState(ExecutionPlan plan, IReadOnlyDictionary<string, Tensor> weights, IReadOnlyList<Tensor> inputs)
         {
             this.plan = plan;
-            foreach (var (name, weight) in weights)
-            {
-                values[name] = weight;
-            }
-
+            this.weights = weights;
             for (var i = 0; i < inputs.Count; i++)
             {
                 values[plan.Inputs[i]] = inputs[i];
@@ -125,9 +126,18 @@ public sealed class GraphExecutor : IDisposable
                 return value;
             }
 
-            throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, freedAfter.TryGetValue(name, out var node)
-                ? $"Value '{name}' is read after the plan freed it (FreeAfter of node {node}, {plan.Nodes[node].Target})."
-                : $"Value '{name}' is read before any node produces it.");
+            if (freedAfter.TryGetValue(name, out var node))
+            {
+                throw new ModelBuildException(DiagnosticCodes.PlanInconsistent,
+                    $"Value '{name}' is read after the plan freed it (FreeAfter of node {node}, {plan.Nodes[node].Target}).");
+            }
+
+            if (weights.TryGetValue(name, out var weight))
+            {
+                return weight;
+            }
+
+            throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, $"Value '{name}' is read before any node produces it.");
         }
 
         public void Bind(GraphNode node, object?[] results)
