@@ -37,7 +37,7 @@ internal static class TorchScriptCompiler
         Tensor[] Reference(IReadOnlyList<Tensor> xs)
         {
             using var noGrad = no_grad();
-            return Outputs(module.forward([.. xs]));
+            return TorchScriptOutputs.Flatten(module.forward([.. xs]));
         }
         var points = ValidationPoints.Of(ranges);
         ManifestTensor[] outputs;
@@ -55,14 +55,6 @@ internal static class TorchScriptCompiler
             .Validate(points, null, cases, options.CasesPath);
         return ModelCompiler.Finish(manifest with { Validation = validation }, plan, weights, file);
     }
-
-    private static Tensor[] Outputs(object result) => result switch
-    {
-        Tensor t => [t],
-        Tensor[] ts => ts,
-        System.Runtime.CompilerServices.ITuple tuple => [.. Enumerable.Range(0, tuple.Length).Select(i => (Tensor)tuple[i]!)],
-        _ => throw new NotSupportedException($"the TorchScript module returned {result?.GetType().Name ?? "null"}; ModelBuild supports a tensor, a tuple or a list of tensors."),
-    };
 
     /// <summary>The inputs of the forward signature with their dims from the options and the traced example.</summary>
     private static (ManifestTensor[] Inputs, Dictionary<string, ManifestSymbol> Symbols) Inputs(

@@ -27,4 +27,6 @@ public static partial class DiagnosticCodes
     public const string ShapeRangeConflict = "MB2011";
     /// <summary>The model is ONNX, which modelc reads for inspection but does not compile.</summary>
     public const string OnnxNotCompilable = "MB2012";
+    /// <summary>A TorchScript module's forward returns something other than a tensor, a tuple or a list of tensors.</summary>
+    public const string TorchScriptOutputUnsupported = "MB2013";
 }

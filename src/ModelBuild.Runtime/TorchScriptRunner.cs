@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,14 +29,7 @@ internal sealed class TorchScriptRunner : IPlanRunner
     public Tensor[] Run(IReadOnlyList<Tensor> inputs)
     {
         using var noGrad = no_grad();
-        var result = _module.forward([.. inputs]);
-        return result switch
-        {
-            Tensor t => [t],
-            Tensor[] ts => ts,
-            ITuple tuple => [.. Enumerable.Range(0, tuple.Length).Select(i => (Tensor)tuple[i]!)],
-            _ => throw new NotSupportedException($"the TorchScript module returned {result?.GetType().Name ?? "null"}; ModelBuild supports a tensor, a tuple or a list of tensors."),
-        };
+        return TorchScriptOutputs.Flatten(_module.forward([.. inputs]));
     }
 
     public void Dispose() => _module.Dispose();
