@@ -20,4 +20,6 @@ public static partial class DiagnosticCodes
     public const string SafetensorsMalformed = "MB4001";
     /// <summary>A safetensors tensor has a dtype that ModelBuild does not know.</summary>
     public const string SafetensorsUnknownDtype = "MB4002";
+    /// <summary>A safetensors file lacks a tensor that is asked for by name (a case's input or output, an engine's weight).</summary>
+    public const string SafetensorsTensorMissing = "MB4010";
 }

@@ -47,7 +47,7 @@ public static class TorchTensorConversion
 
     public static Tensor ToTensor(this SafetensorsFile file, string name)
     {
-        var e = file.Tensors[name];
+        var e = file.Entry(name);
         return ToTensor(e.DType, e.Shape, file.Data(name).Span);
     }
 

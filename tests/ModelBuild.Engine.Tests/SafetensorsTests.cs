@@ -68,4 +68,16 @@ public sealed class SafetensorsTests
 
         Assert.AreEqual(DiagnosticCodes.SafetensorsMalformed, e.Code);
     }
+
+    [TestMethod]
+    public void Data_OfAMissingTensor_IsACodedErrorNamingTheFile()
+    {
+        var cases = SafetensorsFile.Read(TestPaths.Fixture("mlp", "cases.safetensors"));
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => cases.Data("huge.in.0"));
+
+        Assert.AreEqual(DiagnosticCodes.SafetensorsTensorMissing, e.Code);
+        StringAssert.Contains(e.Message, "cases.safetensors");
+        StringAssert.Contains(e.Message, "huge.in.0");
+    }
 }

@@ -21,9 +21,10 @@ public sealed class SafetensorsFile
 
     private readonly ReadOnlyMemory<byte> _data;
 
-    private SafetensorsFile(ReadOnlyMemory<byte> data, IReadOnlyDictionary<string, SafetensorsEntry> tensors, IReadOnlyDictionary<string, string> metadata)
+    private SafetensorsFile(ReadOnlyMemory<byte> data, IReadOnlyDictionary<string, SafetensorsEntry> tensors, IReadOnlyDictionary<string, string> metadata, string file)
     {
         _data = data;
+        File = file;
         Tensors = tensors;
         Metadata = metadata;
     }
@@ -37,11 +38,21 @@ public sealed class SafetensorsFile
     /// <summary>The bytes of the payload after the header.</summary>
     public ReadOnlyMemory<byte> Payload => _data;
 
-    public ReadOnlyMemory<byte> Data(string name) =>
-        Tensors.TryGetValue(name, out var e) ? _data.Slice((int)e.Begin, (int)(e.End - e.Begin))
-        : throw new KeyNotFoundException($"no tensor '{name}' in the safetensors file");
+    /// <summary>The file the bytes came from, named in errors.</summary>
+    public string File { get; }
 
-    public static SafetensorsFile Read(string path) => Parse(File.ReadAllBytes(path), path);
+    /// <summary>The entry of tensor <paramref name="name"/>; a missing one is an error naming the file (a cases file without a case's input, say).</summary>
+    public SafetensorsEntry Entry(string name) =>
+        Tensors.TryGetValue(name, out var e) ? e
+        : throw new ModelBuildException(DiagnosticCodes.SafetensorsTensorMissing, $"the file has no tensor '{name}'.", File);
+
+    public ReadOnlyMemory<byte> Data(string name)
+    {
+        var e = Entry(name);
+        return _data.Slice((int)e.Begin, (int)(e.End - e.Begin));
+    }
+
+    public static SafetensorsFile Read(string path) => Parse(System.IO.File.ReadAllBytes(path), path);
 
     /// <param name="file">Named in errors.</param>
     public static SafetensorsFile Parse(ReadOnlyMemory<byte> bytes, string file = "<memory>")
@@ -92,7 +103,7 @@ public sealed class SafetensorsFile
         {
             throw Malformed(file, $"the JSON header is not valid: {e.Message}");
         }
-        return new SafetensorsFile(payload, tensors, metadata);
+        return new SafetensorsFile(payload, tensors, metadata, file);
     }
 
     private static ModelBuildException Malformed(string file, string what) =>
