@@ -8,8 +8,11 @@ internal static class FixtureEngines
 {
     public static readonly string[] GraphFormats = ["model.pt2", "model.legacy.pt2", "model.core.pt2"];
 
-    /// <summary>The extra fixtures keep the training IR and, where run_decompositions() succeeded, the core ATen IR.</summary>
-    public static readonly string[] ExtraGraphFormats = ["model.pt2", "model.core.pt2"];
+    /// <summary>
+    /// The extra fixtures keep the training IR, the core ATen IR where run_decompositions() succeeded, and the flat layout
+    /// where it holds something the public ones lack (bert_tiny: a constant pickled through _rebuild_from_type_v2).
+    /// </summary>
+    public static readonly string[] ExtraGraphFormats = ["model.pt2", "model.legacy.pt2", "model.core.pt2"];
 
     private static readonly ConcurrentDictionary<(string, string), Lazy<CompiledEngine>> Engines = new();
 

@@ -88,17 +88,33 @@ public sealed class Pt2ArchiveReaderTests
 
         foreach (var other in new[] { legacy, core })
         {
-            Assert.AreEqual(Describe(current.Inputs), Describe(other.Inputs));
-            Assert.AreEqual(Describe(current.Outputs.Select(o => o with { Name = "" })), Describe(other.Outputs.Select(o => o with { Name = "" })));
-            CollectionAssert.AreEquivalent(current.Symbols.ToList(), other.Symbols.ToList());
-            CollectionAssert.AreEquivalent(current.Relations.ToList(), other.Relations.ToList());
-            CollectionAssert.AreEquivalent(current.Weights.Select(w => w.StateName).ToList(), other.Weights.Select(w => w.StateName).ToList());
-            foreach (var w in current.Weights)
-            {
-                var o = other.Weights.Single(x => x.StateName == w.StateName);
-                Assert.AreEqual(w.Meta.DType, o.Meta.DType);
-                CollectionAssert.AreEqual(w.Read().ToArray(), o.Read().ToArray(), w.StateName);
-            }
+            AssertSameProgram(current, other);
+        }
+    }
+
+    [TestMethod]
+    public void LegacyArchive_WithAConstantPickledAsATensorSubclass_ReadsLikeTheCurrentLayout()
+    {
+        // BERT's position_ids buffer is saved with torch._tensor._rebuild_from_type_v2 in serialized_constants.pt.
+        var current = ModelReader.Read(TestPaths.Fixture("bert_tiny", "model.pt2"));
+        var legacy = ModelReader.Read(TestPaths.Fixture("bert_tiny", "model.legacy.pt2"));
+
+        AssertSameProgram(current, legacy);
+        Assert.IsTrue(legacy.Weights.Any(w => w.StateName == "m.embeddings.position_ids"), "the buffer pickled through _rebuild_from_type_v2");
+    }
+
+    private static void AssertSameProgram(ModelGraph current, ModelGraph other)
+    {
+        Assert.AreEqual(Describe(current.Inputs), Describe(other.Inputs));
+        Assert.AreEqual(Describe(current.Outputs.Select(o => o with { Name = "" })), Describe(other.Outputs.Select(o => o with { Name = "" })));
+        CollectionAssert.AreEquivalent(current.Symbols.ToList(), other.Symbols.ToList());
+        CollectionAssert.AreEquivalent(current.Relations.ToList(), other.Relations.ToList());
+        CollectionAssert.AreEquivalent(current.Weights.Select(w => w.StateName).ToList(), other.Weights.Select(w => w.StateName).ToList());
+        foreach (var w in current.Weights)
+        {
+            var o = other.Weights.Single(x => x.StateName == w.StateName);
+            Assert.AreEqual(w.Meta.DType, o.Meta.DType);
+            CollectionAssert.AreEqual(w.Read().ToArray(), o.Read().ToArray(), w.StateName);
         }
     }
 

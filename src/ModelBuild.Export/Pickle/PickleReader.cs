@@ -34,8 +34,14 @@ internal sealed class PickleReader
         "torch._utils._rebuild_tensor_v2",
         "torch._utils._rebuild_parameter",
         "torch._utils._rebuild_parameter_with_state",
+        // torch.save writes tensors that carry Python attributes (buffers saved as constants, e.g. BERT's position_ids) as
+        // _rebuild_from_type_v2(_rebuild_tensor_v2, torch.Tensor, args, state).
+        "torch._tensor._rebuild_from_type_v2",
         "collections.OrderedDict",
     };
+
+    /// <summary>Types a pickle may name as an argument (never instantiate): the plain tensor type of _rebuild_from_type_v2.</summary>
+    private static readonly HashSet<string> ArgumentTypes = new(StringComparer.Ordinal) { "torch.Tensor" };
 
     /// <summary>TorchScript's typed-container helpers: each returns its first argument.</summary>
     private static readonly HashSet<string> TorchScriptFunctions = new(StringComparer.Ordinal)
@@ -300,7 +306,7 @@ internal sealed class PickleReader
     {
         var global = new PickleGlobal(module, name);
         var full = global.FullName;
-        var allowed = Functions.Contains(full) || StorageTypes.ContainsKey(full) || TorchScriptFunctions.Contains(full) ||
+        var allowed = Functions.Contains(full) || StorageTypes.ContainsKey(full) || TorchScriptFunctions.Contains(full) || ArgumentTypes.Contains(full) ||
             (_allowTorchScriptClasses && (module == "__torch__" || module.StartsWith("__torch__.", StringComparison.Ordinal)));
         if (!allowed)
         {
@@ -328,6 +334,16 @@ internal sealed class PickleReader
             }
             case "torch._utils._rebuild_parameter" or "torch._utils._rebuild_parameter_with_state":
                 return args[0] as PickledTensor ?? throw Malformed("_rebuild_parameter needs a tensor");
+            case "torch._tensor._rebuild_from_type_v2":
+            {
+                // The Python attributes in args[3] (e.g. _is_buffer) do not change the tensor's bytes.
+                if (args.Count < 3 || args[0] is not PickleGlobal { FullName: "torch._utils._rebuild_tensor_v2" } rebuild
+                    || args[1] is not PickleGlobal { FullName: "torch.Tensor" } || args[2] is not PickleTuple rebuildArgs)
+                {
+                    throw Malformed("_rebuild_from_type_v2 is supported for plain tensors rebuilt by _rebuild_tensor_v2 only");
+                }
+                return Call(rebuild, rebuildArgs.Items);
+            }
             case var name when TorchScriptFunctions.Contains(name):
                 return args[0];
             default:
@@ -337,7 +353,8 @@ internal sealed class PickleReader
 
     private PickleObject NewObject(PickleGlobal type, IReadOnlyList<object?> args)
     {
-        if (Functions.Contains(type.FullName) || TorchScriptFunctions.Contains(type.FullName) || StorageTypes.ContainsKey(type.FullName) || args.Count != 0)
+        if (Functions.Contains(type.FullName) || TorchScriptFunctions.Contains(type.FullName) || StorageTypes.ContainsKey(type.FullName)
+            || ArgumentTypes.Contains(type.FullName) || args.Count != 0)
         {
             throw Malformed($"'{type.FullName}' cannot be instantiated here");
         }
