@@ -6,7 +6,7 @@
 # Usage: bench/msbuild-integration.sh   (packs first; prints markdown rows)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-fixtures="${MODELBUILD_FIXTURES:-$(cd "$repo/.." && pwd)/shared/fixtures/public}"
+fixtures="$repo/tests/fixtures/public"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
 "$repo/eng/pack.sh" >/dev/null
 version=$(sed -n 's|.*<ModelBuildVersion>\(.*\)</ModelBuildVersion>.*|\1|p' "$repo/eng/Versions.props")

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}
-fixtures=$(cd .. && pwd)/shared/fixtures/public
+fixtures=tests/fixtures/public
 engines=artifacts/bench/engines
 mkdir -p "$engines"
 dotnet build src/modelc -c Release -v q -nologo

@@ -7,9 +7,8 @@ using ModelBuild.Export;
 [MemoryDiagnoser]
 public class ReadArchiveBenchmarks
 {
-    private static readonly string Fixtures = Environment.GetEnvironmentVariable("MODELBUILD_FIXTURES") is { Length: > 0 } env
-        ? env
-        : typeof(ReadArchiveBenchmarks).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ModelBuild.FixturesDir").Value!;
+    private static readonly string Fixtures =
+        typeof(ReadArchiveBenchmarks).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ModelBuild.FixturesDir").Value!;
 
     [Params("model.pt2", "model.legacy.pt2")]
     public string File { get; set; } = "";

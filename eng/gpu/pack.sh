@@ -3,11 +3,11 @@
 # linux-x64 without a libtorch of its own (ModelcBundledLibTorch=false: plain TorchSharp, whose libLibTorchSharp.so
 # the repo's targets patch on publish too), and packs it with the public fixtures, PyTorch's anchors script and eng/gpu/cuda_bench.py into
 # .gpu/ (git-ignored through .git/info/exclude), the folder the device call carries.
-# Usage: eng/gpu/pack.sh [fixtures-root]   (default: ../shared/fixtures/public beside the checkout)
+# Usage: eng/gpu/pack.sh [fixtures-root]   (default: tests/fixtures/public)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-fixtures=${1:-$(cd .. && pwd)/shared/fixtures/public}
-anchors=$(dirname "$fixtures")/../bench/anchors.py
+fixtures=${1:-tests/fixtures/public}
+anchors=eng/gpu/anchors.py
 publish=artifacts/publish/modelc-gpu
 exclude=$(git rev-parse --git-path info/exclude)
 grep -qx '/.gpu/' "$exclude" || echo '/.gpu/' >> "$exclude"

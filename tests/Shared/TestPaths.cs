@@ -2,21 +2,23 @@ using System.Reflection;
 
 namespace ModelBuild.Tests;
 
-/// <summary>Where the tests find the PyTorch fixtures and the repository, fixed at build time.</summary>
+/// <summary>
+/// Where the tests find the PyTorch fixtures and the repository, fixed at build time. Every path handed out lies inside
+/// the repository: a clone is all the tests need (eng/fixtures/make_fixtures.py made the fixtures; they are committed).
+/// </summary>
 internal static class TestPaths
 {
-    /// <summary>../shared/fixtures/public beside the checkout, or MODELBUILD_FIXTURES when set.</summary>
-    public static string Fixtures =>
-        Environment.GetEnvironmentVariable("MODELBUILD_FIXTURES") is { Length: > 0 } env ? env : Metadata("ModelBuild.FixturesDir");
-
-    /// <summary>tests/fixtures/extra of the repository: the architectures users bring (torchvision CNNs, HF transformers, RNNs).</summary>
-    public static string ExtraFixtures => Metadata("ModelBuild.ExtraFixturesDir");
-
     public static string RepoRoot => Metadata("ModelBuild.RepoRoot");
+
+    /// <summary>tests/fixtures/public: the eight public fixture models.</summary>
+    public static string Fixtures => InRepository(Metadata("ModelBuild.FixturesDir"));
+
+    /// <summary>tests/fixtures/extra: the architectures users bring (torchvision CNNs, HF transformers, RNNs).</summary>
+    public static string ExtraFixtures => InRepository(Metadata("ModelBuild.ExtraFixturesDir"));
 
     /// <summary>A file of a public or an extra fixture model.</summary>
     public static string Fixture(string model, string file) =>
-        Path.Combine(Directory.Exists(Path.Combine(Fixtures, model)) ? Fixtures : ExtraFixtures, model, file);
+        InRepository(Path.Combine(Directory.Exists(Path.Combine(Fixtures, model)) ? Fixtures : ExtraFixtures, model, file));
 
     /// <summary>Whether the model has the file (the extra fixtures keep only model.pt2 and, where it exists, model.core.pt2).</summary>
     public static bool HasFixture(string model, string file) => File.Exists(Fixture(model, file));
@@ -29,6 +31,18 @@ internal static class TestPaths
 
     /// <summary>The public and the extra fixture models.</summary>
     public static IEnumerable<object[]> AllModelsWithExtra => AllModels.Concat(ExtraModels);
+
+    /// <summary>The path, made absolute; a test input outside the repository fails the test that asks for it.</summary>
+    public static string InRepository(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var root = Path.GetFullPath(RepoRoot);
+        if (!full.StartsWith(root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"The test input '{full}' lies outside the repository '{root}'; a clone must hold every file its tests read.");
+        }
+        return full;
+    }
 
     private static IEnumerable<object[]> ModelsIn(string folder) =>
         Directory.GetDirectories(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(n => new object[] { n! });
