@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 configuration="${CONFIGURATION:-Release}"
 version=$(sed -n 's|.*<ModelBuildVersion>\(.*\)</ModelBuildVersion>.*|\1|p' eng/Versions.props)
-packages=(src/ModelBuild.Diagnostics src/ModelBuild.Engine src/ModelBuild.Runtime sdk/ModelBuild.Sdk)
+packages=(src/ModelBuild.Diagnostics src/ModelBuild.Engine src/ModelBuild.Runtime src/ModelBuild.Runtime.Torch src/ModelBuild.Runtime.OnnxRuntime sdk/ModelBuild.Sdk)
 for project in "${packages[@]}"; do
   dotnet pack "$project" -c "$configuration" -o artifacts/packages -warnaserror -nologo -v:q -clp:NoSummary
 done

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.ML.OnnxRuntime;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using ModelBuild.Runtime.Benchmarks;
 using static TorchSharp.torch;
 

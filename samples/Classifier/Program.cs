@@ -1,7 +1,7 @@
 using ClassifierSample.Models;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Safetensors;
-using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using static TorchSharp.torch;
 
 namespace ClassifierSample;

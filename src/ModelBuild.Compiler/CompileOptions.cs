@@ -19,6 +19,15 @@ public sealed record CompileOptions(string ModelPath)
     /// <summary>atol = rtol of the validation; per precision when null (fp32 1e-4, fp16 1e-2, bf16 5e-2).</summary>
     public double? Tolerance { get; init; }
 
+    /// <summary>auto (build every candidate, keep the fastest at opt), torch, or onnxruntime (ONNX Runtime where it lowers, TorchSharp for the rest).</summary>
+    public string Backend { get; init; } = "auto";
+
+    /// <summary>The fewest compute nodes a block of a preferred backend may have; smaller ones run on the fallback.</summary>
+    public int MinBlockSize { get; init; } = 3;
+
+    /// <summary>Operator targets that run on TorchSharp whatever the backend (<c>aten.softmax</c>: every overload).</summary>
+    public IReadOnlyCollection<string> TorchExecutedOps { get; init; } = [];
+
     /// <summary>A cases.safetensors file whose cases the engine must also reproduce.</summary>
     public string? CasesPath { get; init; }
 

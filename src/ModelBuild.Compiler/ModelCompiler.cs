@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using ModelBuild.Compiler.Backends;
 using ModelBuild.Compiler.Passes;
 using ModelBuild.Compiler.Shapes;
 using ModelBuild.Compiler.Validation;
@@ -10,15 +12,18 @@ using ModelBuild.Export;
 using ModelBuild.Export.Onnx;
 using ModelBuild.Export.TorchScript;
 using ModelBuild.Runtime;
-using ModelBuild.Runtime.Execution;
+using ModelBuild.Runtime.Torch;
+using ModelBuild.Runtime.Torch.Execution;
 using static TorchSharp.torch;
 
 namespace ModelBuild.Compiler;
 
 /// <summary>
-/// Compiles a model file into a validated engine: read, functionalization, lowering check, shape ranges, passes, plan, engine write,
-/// then validation of the written engine (restored through <see cref="CompiledModel"/>) against the unoptimized
-/// graph interpreted in fp32 on CPU, at min/opt/max and at the cases of a cases file.
+/// Compiles a model file into a validated engine: read, functionalization, dead-code elimination, lowering check,
+/// shape ranges, passes, partitioning into backend blocks, engine write, then validation of the written engine
+/// (restored through <see cref="CompiledModel"/>) against the unoptimized graph interpreted in fp32 on CPU, at
+/// min/opt/max and at the cases of a cases file. With <c>--backend auto</c> every candidate is built and validated and
+/// the faster at <c>opt</c> is kept.
 /// </summary>
 public static class ModelCompiler
 {
@@ -28,6 +33,7 @@ public static class ModelCompiler
         var file = options.ModelPath;
         var precision = ParsePrecision(options.Precision, file);
         var device = ParseDevice(options.Device, file);
+        var candidates = Candidates(options, device, file);
         var cases = options.CasesPath is { } cp ? SafetensorsFile.Read(cp) : null;
         var graph = ModelReader.Read(file);
         if (graph.Source.Format == TorchScriptReader.Format)
@@ -41,40 +47,100 @@ public static class ModelCompiler
                 "ONNX models can be inspected but not compiled: compile the torch.export archive (torch.export.save, .pt2) the ONNX file was exported from, or its TorchScript with --shape ranges.",
                 file);
         }
+        var all = candidates.SelectMany(c => c.Backends).Distinct().ToList();
         graph = Functionalization.Run(graph, OpKernels.IsSupported, file);
-        LoweringCheck.Run(graph, OpKernels.IsSupported, file);
+        // What the program never computes must not block it: dead nodes go before the lowering check.
+        graph = DeadCodeElimination.Run(graph);
+        var checkedGraph = graph;
+        LoweringCheck.Run(graph, node => all.Any(b => b.Unsupported(node, checkedGraph) is null), file);
         var ranges = ShapeRangeResolver.Resolve(graph, options.Shapes, file);
         var optimized = Optimizer.Run(graph, device, precision);
-        var plan = PlanBuilder.Build(optimized, device);
-        var weights = PlanBuilder.Weights(optimized);
         var manifest = ManifestBuilder.Build(options, graph.Name, graph.Source, device, ranges,
             [.. graph.Inputs.Select(i => ManifestBuilder.Tensor(i.Name, i.Meta))],
             [.. graph.Outputs.Select(o => ManifestBuilder.Tensor(o.Name, o.Meta))]);
 
-        var unvalidated = EngineFile.Write(manifest, plan, weights);
-        using var engine = CompiledModel.Load(unvalidated, file);
-        using var reference = ReferenceInterpreter(graph);
-        var validation = new EngineValidator(engine, reference.Run, "reference", options.EffectiveTolerance, file)
-            .Validate(ValidationPoints.Of(ranges), graph, cases, options.CasesPath);
-        return Finish(manifest with { Validation = validation }, plan, weights, file);
+        using var reference = new ReferenceInterpreter(graph);
+        return Assemble(optimized, manifest, candidates, options, reference.Run, "reference", ValidationPoints.Of(ranges), graph, cases);
+    }
+
+    /// <summary>A candidate plan: the backends its partition may use, preferred first, the fallback last.</summary>
+    internal sealed record Candidate(string Name, IReadOnlyList<IBackendCompiler> Backends);
+
+    /// <summary>
+    /// Builds, writes and validates the engine of every candidate; with several, measures each valid one at opt and keeps
+    /// the fastest. The manifest records the blocks, the candidates and their timings.
+    /// </summary>
+    internal static CompiledEngine Assemble(ModelGraph optimized, EngineManifest manifest, IReadOnlyList<Candidate> candidates, CompileOptions options,
+        Func<IReadOnlyList<Tensor>, Tensor[]> reference, string comparedWith, IReadOnlyList<(string Name, IReadOnlyDictionary<string, long> Symbols)> points,
+        ModelGraph? inputsGraph, SafetensorsFile? cases)
+    {
+        var file = options.ModelPath;
+        var built = new List<(Candidate Candidate, ExecutionPlan Plan, IReadOnlyCollection<SafetensorsTensor> Tensors, EngineManifest Manifest, double? OptUs)>();
+        ModelBuildException? firstFailure = null;
+        foreach (var candidate in candidates)
+        {
+            var blocks = Partitioner.Run(optimized, candidate.Backends, options.MinBlockSize, options.TorchExecutedOps);
+            var (plan, tensors) = PlanBuilder.Build(optimized, blocks, manifest.Target.Device);
+            var described = manifest with { Blocks = PlanBuilder.Describe(plan) };
+            try
+            {
+                using var engine = CompiledModel.Load(EngineFile.Write(described, plan, tensors), file);
+                var validation = new EngineValidator(engine, reference, comparedWith, options.EffectiveTolerance, file)
+                    .Validate(points, inputsGraph, cases, options.CasesPath);
+                var optUs = candidates.Count > 1 ? MedianLatency(engine, points, inputsGraph) : (double?)null;
+                built.Add((candidate, plan, tensors, described with { Validation = validation }, optUs));
+            }
+            catch (ModelBuildException e) when (candidates.Count > 1)
+            {
+                // A candidate that fails validation or cannot load is not kept; the others still compete.
+                firstFailure ??= e;
+            }
+        }
+        if (built.Count == 0)
+        {
+            throw firstFailure!;
+        }
+        var chosen = built.MinBy(b => b.OptUs ?? 0);
+        var selection = new ManifestBackendSelection(options.Backend, chosen.Candidate.Name,
+            [.. built.Select(b => new ManifestBackendCandidate(b.Candidate.Name, b.OptUs, [.. b.Plan.Blocks.Select(x => x.Backend)]))]);
+        return Finish(chosen.Manifest with { BackendSelection = selection }, chosen.Plan, chosen.Tensors, file);
     }
 
     /// <summary>The engine's final bytes; the manifest is read back from them so that it carries the payload hash.</summary>
-    internal static CompiledEngine Finish(EngineManifest manifest, ExecutionPlan plan, IReadOnlyCollection<SafetensorsTensor> weights, string file)
+    internal static CompiledEngine Finish(EngineManifest manifest, ExecutionPlan plan, IReadOnlyCollection<SafetensorsTensor> tensors, string file)
     {
-        var bytes = EngineFile.Write(manifest, plan, weights);
+        var bytes = EngineFile.Write(manifest, plan, tensors);
         return new CompiledEngine(bytes, EngineFile.Read(bytes, file, null).Manifest);
     }
 
-    /// <summary>The plain interpretation of the unoptimized graph: fp32 weights, CPU, no memory plan, the runtime's kernels.</summary>
-    private static GraphExecutor ReferenceInterpreter(ModelGraph graph)
+    /// <summary>The candidates <c>--backend</c> asks for.</summary>
+    internal static IReadOnlyList<Candidate> Candidates(CompileOptions options, string device, string file) => options.Backend switch
     {
-        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var w in graph.Weights)
+        "torch" or "auto" => [new Candidate("torch", [new TorchBackendCompiler()])],
+        _ => throw new ModelBuildException(DiagnosticCodes.OptionInvalid, $"--backend '{options.Backend}' is not one of auto, torch.", file),
+    };
+
+    /// <summary>The median latency of the engine at the opt point (the middle validation point), in microseconds, over a short time budget.</summary>
+    private static double MedianLatency(CompiledModel engine, IReadOnlyList<(string Name, IReadOnlyDictionary<string, long> Symbols)> points, ModelGraph? graph)
+    {
+        var opt = points[points.Count > 1 ? 1 : 0].Symbols;
+        using var scope = NewDisposeScope();
+        var inputs = CaseInputs.Generate(engine.Manifest.Inputs, opt, graph, 0x0B7);
+        for (var i = 0; i < 3; i++)
         {
-            weights[w.ValueName] = w.ToTensor();
+            engine.Run(inputs);
         }
-        return new GraphExecutor(PlanBuilder.Build(graph, "cpu", planMemory: false), weights, CPU);
+        var samples = new List<double>();
+        var budget = Stopwatch.StartNew();
+        while (samples.Count < 5 || (samples.Count < 200 && budget.Elapsed.TotalMilliseconds < 400))
+        {
+            using var run = NewDisposeScope();
+            var start = Stopwatch.GetTimestamp();
+            engine.Run(inputs);
+            samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        }
+        samples.Sort();
+        return samples[samples.Count / 2];
     }
 
     private static TensorDType ParsePrecision(string precision, string file) => precision switch
@@ -97,5 +163,32 @@ public static class ModelCompiler
                 "--device cuda: this machine has no CUDA device (or libtorch without CUDA), and validation runs the engine where it compiles. Compile on a CUDA build agent.", file);
         }
         return device;
+    }
+
+    /// <summary>The plain interpretation of the unoptimized graph: fp32 weights, CPU, no memory plan, the runtime's kernels.</summary>
+    private sealed class ReferenceInterpreter : IDisposable
+    {
+        private readonly Dictionary<string, Tensor> _weights = new(StringComparer.Ordinal);
+        private readonly GraphExecutor _executor;
+
+        public ReferenceInterpreter(ModelGraph graph)
+        {
+            foreach (var w in graph.Weights)
+            {
+                _weights[w.ValueName] = w.ToTensor();
+            }
+            var block = PlanBuilder.WholeGraph(graph);
+            _executor = new GraphExecutor(block.Nodes!, block.Inputs, block.Outputs, _weights, [], CPU);
+        }
+
+        public Tensor[] Run(IReadOnlyList<Tensor> inputs) => _executor.Run([.. inputs]);
+
+        public void Dispose()
+        {
+            foreach (var w in _weights.Values)
+            {
+                w.Dispose();
+            }
+        }
     }
 }

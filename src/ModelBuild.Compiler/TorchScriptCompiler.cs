@@ -5,7 +5,8 @@ using ModelBuild.Engine.Container;
 using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Manifest;
 using ModelBuild.Engine.Safetensors;
-using ModelBuild.Runtime;
+using ModelBuild.Compiler.Backends;
+using ModelBuild.Runtime.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -46,14 +47,26 @@ internal static class TorchScriptCompiler
             var probe = Reference(CaseInputs.Generate(inputs, points[points.Count > 1 ? 1 : 0].Symbols, null, 0));
             outputs = [.. probe.Select((t, j) => new ManifestTensor($"output_{j}", t.dtype.ToTensorDType().ToString(), [.. t.shape.Select(_ => "?")]))];
         }
-        var plan = TorchScriptPlan.Create([.. inputs.Select(i => i.Name)], [.. outputs.Select(o => o.Name)], device);
-        IReadOnlyCollection<SafetensorsTensor> weights = [new SafetensorsTensor(TorchScriptPlan.ModuleWeight, TensorDType.U8, [moduleBytes.LongLength], moduleBytes)];
         var manifest = ManifestBuilder.Build(options, "", graph.Source, device, ranges, inputs, outputs);
-
-        using var engine = CompiledModel.Load(EngineFile.Write(manifest, plan, weights), file);
-        var validation = new EngineValidator(engine, Reference, "torchscript", options.EffectiveTolerance, file)
-            .Validate(points, null, cases, options.CasesPath);
-        return ModelCompiler.Finish(manifest with { Validation = validation }, plan, weights, file);
+        var forward = new GraphNode(TorchScriptBackendCompiler.ForwardTarget,
+            [.. inputs.Select(i => new NamedArgument(i.Name, new TensorArg(i.Name)))], [.. outputs.Select(o => new TensorArg(o.Name))]);
+        var moduleWeight = new Weight(TorchScriptBackendCompiler.ModuleWeight, TorchScriptBackendCompiler.ModuleWeight, WeightKind.Constant,
+            new TensorMeta(TensorDType.U8, [Dim.Of(moduleBytes.LongLength)]), () => moduleBytes);
+        var moduleGraph = new ModelGraph
+        {
+            Name = graph.Name,
+            Source = graph.Source,
+            Inputs = graph.Inputs,
+            Outputs = [.. outputs.Select(o => new GraphValue(o.Name, new TensorMeta(TensorDType.F32, [])))],
+            Nodes = [forward],
+            Weights = [moduleWeight],
+            Values = new Dictionary<string, TensorMeta>(),
+            Symbols = new Dictionary<string, SymbolRange>(),
+            Relations = [],
+            RangesFromUser = true,
+        };
+        var candidate = new ModelCompiler.Candidate("torchscript", [new TorchScriptBackendCompiler()]);
+        return ModelCompiler.Assemble(moduleGraph, manifest, [candidate], options with { Backend = "torchscript" }, Reference, "torchscript", points, null, cases);
     }
 
     /// <summary>The inputs of the forward signature with their dims from the options and the traced example.</summary>

@@ -33,4 +33,10 @@ public static partial class DiagnosticCodes
     public const string CacheWriteFailed = "MB6014";
     /// <summary>With <c>-question</c>: a ModelCompile item's options changed, so the build is not up to date.</summary>
     public const string ModelCompileOutOfDate = "MB6015";
+    /// <summary>A ModelCompile item's Backend is not auto, torch or onnxruntime.</summary>
+    public const string UnknownBackend = "MB6016";
+    /// <summary>A ModelCompile item's MinBlockSize is not a whole number of at least 1.</summary>
+    public const string MalformedMinBlockSize = "MB6017";
+    /// <summary>An engine runs on a backend whose runtime package the app does not reference.</summary>
+    public const string EngineBackendNotReferenced = "MB6018";
 }

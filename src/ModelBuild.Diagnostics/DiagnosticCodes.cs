@@ -3,7 +3,7 @@ namespace ModelBuild.Diagnostics;
 /// <summary>
 /// Every diagnostic code of ModelBuild, build and runtime, in one place. docs/diagnostics.md explains each one.
 /// Ranges: MB0xxx toolchain, MB1xxx reading models, MB2xxx compiling, MB3xxx validation,
-/// MB4xxx engine files, MB5xxx runtime inputs, MB6xxx MSBuild and caches.
+/// MB4xxx engine files, MB5xxx runtime inputs, MB6xxx MSBuild and caches, MB7xxx execution backends.
 /// </summary>
 public static partial class DiagnosticCodes
 {

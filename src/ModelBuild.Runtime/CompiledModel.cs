@@ -2,104 +2,178 @@ using System.Reflection;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Container;
 using ModelBuild.Engine.Manifest;
-using ModelBuild.Engine.Safetensors;
+using ModelBuild.Runtime.Backends;
 using NuGet.Versioning;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace ModelBuild.Runtime;
 
 /// <summary>
-/// A compiled model restored from its engine: checks every input against the compiled shape ranges, then runs it.
-/// <see cref="Run"/> is safe to call from several threads at once. Dispose it to free the weights.
+/// A compiled model restored from its engine: every block of its plan prepared on its backend, every input checked
+/// against the compiled shape ranges before it runs. <see cref="Run(HostTensor[])"/> is safe to call from several
+/// threads at once. Dispose it to free what the backends hold (weights, sessions).
 /// </summary>
 public sealed class CompiledModel : IDisposable
 {
-    private readonly IPlanRunner _runner;
+    private readonly PlanExecutor _executor;
+    private readonly BlockContext _context;
     private readonly InputShapeValidator _validator;
-    private readonly ScalarType? _computeFloat;
+    private readonly ReaderWriterLockSlim _lifetime = new(LockRecursionPolicy.SupportsRecursion);
+    private bool _disposed;
 
-    private CompiledModel(EngineManifest manifest, IPlanRunner runner, Device device)
+    private CompiledModel(EngineManifest manifest, string device, PlanExecutor executor, BlockContext context, IReadOnlyList<string> backends)
     {
         Manifest = manifest;
         Device = device;
-        _runner = runner;
+        Backends = backends;
+        _executor = executor;
+        _context = context;
         _validator = new InputShapeValidator(manifest);
-        _computeFloat = manifest.Target.Precision switch
-        {
-            "fp16" => ScalarType.Float16,
-            "bf16" => ScalarType.BFloat16,
-            _ => null,
-        };
     }
 
     /// <summary>What the engine was compiled from, for, and validated at.</summary>
     public EngineManifest Manifest { get; }
 
-    /// <summary>The device the engine runs on; inputs elsewhere are copied there and outputs stay there.</summary>
-    public Device Device { get; }
+    /// <summary>Where the model runs: "cpu", "cuda" or "cuda:N".</summary>
+    public string Device { get; }
+
+    /// <summary>The backends the engine's blocks run on, in plan order without repeats.</summary>
+    public IReadOnlyList<string> Backends { get; }
 
     /// <summary>This runtime's version, which the engine's <see cref="EngineManifest.RuntimeVersions"/> must allow.</summary>
     public static NuGetVersion RuntimeVersion { get; } = NuGetVersion.Parse(
         typeof(CompiledModel).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ModelBuild.RuntimeVersion").Value!);
 
-    /// <param name="device">Where to run; the device the engine was compiled for when null.</param>
-    public static CompiledModel Load(string path, Device? device = null) => Load(File.ReadAllBytes(path), path, device);
+    /// <summary>Loads an engine file.</summary>
+    /// <param name="path">The engine written by <c>modelc compile</c> (or the build).</param>
+    /// <param name="device">Where to run ("cpu", "cuda", "cuda:N"); the device the engine was compiled for when null.</param>
+    public static CompiledModel Load(string path, string? device = null) => Load(File.ReadAllBytes(path), path, device);
 
-    public static CompiledModel Load(Stream stream, Device? device = null, string name = "<stream>")
+    /// <summary>Loads an engine from a stream (read to its end).</summary>
+    /// <param name="stream">The engine's bytes.</param>
+    /// <param name="device">Where to run; the device the engine was compiled for when null.</param>
+    /// <param name="name">Named in errors.</param>
+    public static CompiledModel Load(Stream stream, string? device = null, string name = "<stream>")
     {
+        ArgumentNullException.ThrowIfNull(stream);
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         return Load(copy.GetBuffer().AsMemory(0, (int)copy.Length), name, device);
     }
 
     /// <summary>Loads an engine embedded in an assembly (the ModelBuild SDK embeds them as resources).</summary>
-    public static CompiledModel Load(Assembly assembly, string resourceName, Device? device = null)
+    /// <param name="assembly">The assembly holding the resource.</param>
+    /// <param name="resourceName">The resource's logical name.</param>
+    /// <param name="device">Where to run; the device the engine was compiled for when null.</param>
+    public static CompiledModel Load(Assembly assembly, string resourceName, string? device = null)
     {
+        ArgumentNullException.ThrowIfNull(assembly);
         using var stream = assembly.GetManifestResourceStream(resourceName) ?? throw new ModelBuildException(DiagnosticCodes.EngineResourceNotFound,
             $"the assembly has no embedded resource '{resourceName}'; it has: {string.Join(", ", assembly.GetManifestResourceNames())}.", assembly.GetName().Name);
         return Load(stream, device, $"{assembly.GetName().Name}:{resourceName}");
     }
 
+    /// <summary>Loads an engine from its bytes.</summary>
+    /// <param name="bytes">The engine's bytes; kept (not copied) while the model lives.</param>
     /// <param name="file">Named in errors.</param>
-    public static CompiledModel Load(ReadOnlyMemory<byte> bytes, string file, Device? device = null)
+    /// <param name="device">Where to run; the device the engine was compiled for when null.</param>
+    public static CompiledModel Load(ReadOnlyMemory<byte> bytes, string file, string? device = null)
     {
         var engine = EngineFile.Read(bytes, file, RuntimeVersion);
-        var target = device ?? new Device(engine.Plan.Device);
-        if (target.type == DeviceType.CUDA && engine.Manifest.Target.Precision == "fp32")
+        var target = device ?? engine.Plan.Device;
+        var context = new BlockContext(engine, target, file);
+        var runners = new List<IBlockRunner>();
+        try
         {
-            CudaFloat32Math.RequireFullPrecision();
+            foreach (var block in engine.Plan.Blocks)
+            {
+                var backend = ExecutionBackends.Get(block.Backend, file);
+                if (!backend.SupportsDevice(target))
+                {
+                    throw new ModelBuildException(DiagnosticCodes.BackendDeviceUnsupported,
+                        $"backend '{block.Backend}' cannot run on device '{target}'; the engine was compiled for '{engine.Plan.Device}'.", file);
+                }
+                runners.Add(backend.Prepare(block, context));
+            }
+            var executor = new PlanExecutor(engine.Plan, [.. runners], file);
+            return new CompiledModel(engine.Manifest, target, executor, context, [.. engine.Plan.Blocks.Select(b => b.Backend).Distinct(StringComparer.Ordinal)]);
         }
-        IPlanRunner runner = TorchScriptPlan.IsTorchScript(engine.Plan)
-            ? new TorchScriptRunner(engine.Tensors.Data(TorchScriptPlan.ModuleWeight).Span, target)
-            : new GraphPlanRunner(engine, target);
-        return new CompiledModel(engine.Manifest, runner, target);
+        catch
+        {
+            foreach (var runner in runners)
+            {
+                runner.Dispose();
+            }
+            context.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Checks the inputs against the compiled ranges (MB5xxx errors), runs the model and returns its outputs in export order. The caller owns them.</summary>
-    public Tensor[] Run(params Tensor[] inputs)
+    /// <summary>
+    /// Checks the inputs against the compiled ranges (MB5xxx errors), runs the model and returns its outputs in export
+    /// order, in host memory. The caller owns them.
+    /// </summary>
+    /// <param name="inputs">The model's inputs in export order.</param>
+    public HostTensor[] Run(params HostTensor[] inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        _validator.Validate([.. inputs.Select(t => (t.dtype.ToTensorDType(), (IReadOnlyList<long>)t.shape))]);
-        using var scope = NewDisposeScope();
-        var prepared = inputs.Select(Prepare).ToArray();
-        var outputs = _runner.Run(prepared);
-        var results = outputs.Select(Finish).ToArray();
-        foreach (var r in results)
+        var outputs = RunValues(inputs);
+        var results = new HostTensor[outputs.Length];
+        for (var i = 0; i < outputs.Length; i++)
         {
-            r.MoveToOuterDisposeScope();
+            results[i] = outputs[i].ToHost();
+            if (!ReferenceEquals(results[i], outputs[i]))
+            {
+                outputs[i].Dispose();
+            }
         }
         return results;
     }
 
-    public void Dispose() => _runner.Dispose();
-
-    private Tensor Prepare(Tensor input)
+    /// <summary>
+    /// Checks and runs, taking and returning the backends' own values (a TorchSharp tensor on a CUDA device stays
+    /// there). Inputs are borrowed; the caller owns the outputs. Backend packages build their typed APIs on this.
+    /// </summary>
+    /// <param name="inputs">The model's inputs in export order.</param>
+    public RunValue[] RunValues(IReadOnlyList<RunValue> inputs)
     {
-        var t = input.device == Device ? input.alias() : input.to(Device);
-        return _computeFloat is { } dt && t.dtype == ScalarType.Float32 ? t.to(dt) : t;
+        ArgumentNullException.ThrowIfNull(inputs);
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            if (inputs[i] is null)
+            {
+                throw new ModelBuildException(DiagnosticCodes.InputCountMismatch, $"input {i} is null.", Manifest.Name);
+            }
+        }
+        _validator.Validate([.. inputs.Select(t => (t.DType, t.Shape))]);
+        _lifetime.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _executor.Run(inputs);
+        }
+        finally
+        {
+            _lifetime.ExitReadLock();
+        }
     }
 
-    private Tensor Finish(Tensor output) =>
-        _computeFloat is { } dt && output.dtype == dt ? output.to(ScalarType.Float32) : output;
+    /// <summary>Frees what the backends hold. Calls in flight finish first; later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        _lifetime.EnterWriteLock();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            _executor.Dispose();
+            _context.Dispose();
+        }
+        finally
+        {
+            _lifetime.ExitWriteLock();
+        }
+    }
 }

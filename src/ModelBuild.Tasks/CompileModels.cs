@@ -60,6 +60,12 @@ public sealed class CompileModels : Task, ICancelableTask
 
     public string ProjectFile { get; set; } = "";
 
+    /// <summary>Whether the app references ModelBuild.Runtime.Torch: engines may hold torch and torchscript blocks, and accessors get TorchSharp overloads.</summary>
+    public bool TorchRuntimeReferenced { get; set; } = true;
+
+    /// <summary>Whether the app references ModelBuild.Runtime.OnnxRuntime: engines may hold onnxruntime blocks.</summary>
+    public bool OnnxRuntimeReferenced { get; set; } = true;
+
     public void Cancel()
     {
         _cancelled = true;
@@ -142,7 +148,8 @@ public sealed class CompileModels : Task, ICancelableTask
         var engine = item.GetMetadata("EngineFile");
         var model = item.GetMetadata("ModelFullPath");
         var options = ModelCompileOptions.Parse(item.ItemSpec, item.GetMetadata("Device"), item.GetMetadata("Precision"),
-            item.GetMetadata("Shapes"), item.GetMetadata("Tolerance"), item.GetMetadata("ModelName"));
+            item.GetMetadata("Shapes"), item.GetMetadata("Tolerance"), item.GetMetadata("ModelName"),
+            item.GetMetadata("Backend"), item.GetMetadata("MinBlockSize"), item.GetMetadata("TorchExecutedOps"));
         var key = EngineCacheKey.Compute(EngineCacheKey.HashFile(model), options, compilerVersion, LibTorchVersion);
         Directory.CreateDirectory(Path.GetDirectoryName(engine)!);
 
@@ -173,10 +180,34 @@ public sealed class CompileModels : Task, ICancelableTask
         }
         Touch(engine);
         var signature = EngineManifestReader.Read(engine);
+        if (MissingRuntime(signature) is { } missing)
+        {
+            var (file, line) = ItemLocation.Of(item, ProjectFile, findLine: true);
+            Log.LogError(null, DiagnosticCodes.EngineBackendNotReferenced, null, file, line, 0, 0, 0,
+                $"{item.ItemSpec}: the engine has {missing.Backend} blocks ({string.Join(", ", signature.Backends)}), which need the package {missing.Package}, and the app does not reference it. Set <{missing.Property}>true</{missing.Property}>, or change what the model compiles to.");
+            return;
+        }
         var location = new EngineLocation(item.GetMetadata("Embed") == "true", item.GetMetadata("EngineLocation"));
-        var source = ModelAccessorGenerator.Generate(signature, item.GetMetadata("Namespace"), className, item.ItemSpec.Replace('\\', '/'), location, ModelBuildVersion);
+        var source = ModelAccessorGenerator.Generate(signature, item.GetMetadata("Namespace"), className, item.ItemSpec.Replace('\\', '/'), location, ModelBuildVersion, TorchRuntimeReferenced);
         File.WriteAllText(item.GetMetadata("GeneratedFile"), source, new UTF8Encoding(false));
         Log.LogMessage(MessageImportance.High, $"ModelBuild: {item.ItemSpec} -> {className}: {outcome} in {Seconds(clock)}");
+    }
+
+    /// <summary>The first backend of the engine whose runtime package the app does not reference, or null.</summary>
+    private (string Backend, string Package, string Property)? MissingRuntime(EngineSignature signature)
+    {
+        foreach (var backend in signature.Backends)
+        {
+            if (backend is "torch" or "torchscript" && !TorchRuntimeReferenced)
+            {
+                return (backend, "ModelBuild.Runtime.Torch", "ModelBuildReferenceTorchRuntime");
+            }
+            if (backend == "onnxruntime" && !OnnxRuntimeReferenced)
+            {
+                return (backend, "ModelBuild.Runtime.OnnxRuntime", "ModelBuildReferenceOnnxRuntime");
+            }
+        }
+        return null;
     }
 
     /// <summary>", stored &lt;key&gt;" once the engine is in the local cache; a warning (MB6014) when it could not be stored.</summary>
@@ -266,6 +297,9 @@ public sealed class CompileModels : Task, ICancelableTask
             Shapes = string.Join(";", options.Shapes),
             Tolerance = item.GetMetadata("Tolerance"),
             ModelName = options.Name,
+            Backend = options.Backend,
+            MinBlockSize = item.GetMetadata("MinBlockSize"),
+            TorchExecutedOps = string.Join(";", options.TorchExecutedOps),
             ItemFile = file,
             ItemLine = ProjectItemLocator.FindLine(file, "ModelCompile", item.ItemSpec),
         };

@@ -60,7 +60,10 @@ public static class EngineManifestReader
                 ? relations.EnumerateArray()
                     .GroupBy(r => Get(r, "expr").GetString()!, StringComparer.Ordinal)
                     .ToDictionary(g => g.Key, g => new EngineSymbolRange(Get(g.First(), "min").GetInt64(), 0, Get(g.First(), "max").GetInt64()), StringComparer.Ordinal)
-                : new Dictionary<string, EngineSymbolRange>());
+                : new Dictionary<string, EngineSymbolRange>(),
+            TryGet(root, "blocks") is { ValueKind: JsonValueKind.Array } blocks
+                ? blocks.EnumerateArray().Select(b => Get(b, "backend").GetString()!).Distinct(StringComparer.Ordinal).ToList()
+                : new List<string>());
     }
 
     private static List<EngineTensor> Tensors(JsonElement array) =>

@@ -6,8 +6,9 @@ namespace ModelBuild.Tasks;
 public sealed class EngineSignature
 {
     public EngineSignature(string name, string device, string precision, IReadOnlyList<EngineTensor> inputs, IReadOnlyList<EngineTensor> outputs,
-        IReadOnlyDictionary<string, EngineSymbolRange> symbols, IReadOnlyDictionary<string, EngineSymbolRange> relations)
+        IReadOnlyDictionary<string, EngineSymbolRange> symbols, IReadOnlyDictionary<string, EngineSymbolRange> relations, IReadOnlyList<string> backends)
     {
+        Backends = backends;
         Name = name;
         Device = device;
         Precision = precision;
@@ -26,6 +27,8 @@ public sealed class EngineSignature
     public IReadOnlyDictionary<string, EngineSymbolRange> Symbols { get; }
     /// <summary>Expression of symbols (<c>8*s69</c>) to its range; Opt is unused (0).</summary>
     public IReadOnlyDictionary<string, EngineSymbolRange> Relations { get; }
+    /// <summary>The backends the engine's blocks run on, in plan order without repeats.</summary>
+    public IReadOnlyList<string> Backends { get; }
 }
 
 /// <param name="Dims">each an int literal or an expression of symbols.</param>

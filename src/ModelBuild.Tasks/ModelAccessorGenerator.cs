@@ -30,9 +30,12 @@ public static class ModelAccessorGenerator
     };
 
     /// <param name="sourceFile">the model as the project names it, for the docs.</param>
-    public static string Generate(EngineSignature engine, string @namespace, string className, string sourceFile, EngineLocation location, string modelBuildVersion)
+    /// <param name="torchApi">also generate TorchSharp overloads (the app references ModelBuild.Runtime.Torch).</param>
+    public static string Generate(EngineSignature engine, string @namespace, string className, string sourceFile, EngineLocation location,
+        string modelBuildVersion, bool torchApi = true)
     {
-        const string Tensor = "global::TorchSharp.torch.Tensor";
+        const string Host = "global::ModelBuild.Runtime.HostTensor";
+        const string Torch = "global::TorchSharp.torch.Tensor";
         const string Compiled = "global::ModelBuild.Runtime.CompiledModel";
         var inputs = UniqueIdentifiers(engine.Inputs.Select(i => i.Name), lowerFirst: true);
         var outputs = UniqueIdentifiers(engine.Outputs.Select(o => o.Name), lowerFirst: false);
@@ -45,7 +48,7 @@ public static class ModelAccessorGenerator
             .AppendLine()
             .AppendLine($"namespace {@namespace}")
             .AppendLine("{");
-        code.AppendLine($"    /// <summary>The model <c>{Xml(engine.Name)}</c> compiled from <c>{Xml(sourceFile)}</c> for {Xml(engine.Device)}, {Xml(engine.Precision)}.</summary>")
+        code.AppendLine($"    /// <summary>The model <c>{Xml(engine.Name)}</c> compiled from <c>{Xml(sourceFile)}</c> for {Xml(engine.Device)}, {Xml(engine.Precision)}{(engine.Backends.Count > 0 ? $", running on {Xml(string.Join(" and ", engine.Backends))}" : "")}.</summary>")
             .AppendLine("    /// <remarks>")
             .AppendLine("    /// Inputs:")
             .AppendLine("    /// <list type=\"bullet\">");
@@ -101,37 +104,28 @@ public static class ModelAccessorGenerator
             .AppendLine(location.Embedded
                 ? "        /// <summary>Restores the engine embedded in this assembly onto the device it was compiled for.</summary>"
                 : "        /// <summary>Restores the engine from the file beside this assembly onto the device it was compiled for.</summary>")
-            .AppendLine($"        public static {className} Load() => Load(null);")
+            .AppendLine($"        public static {className} Load() => Load((string?)null);")
             .AppendLine()
-            .AppendLine("        /// <summary>Restores the engine onto <paramref name=\"device\"/> (null: the device it was compiled for).</summary>")
-            .AppendLine($"        public static {className} Load(global::TorchSharp.torch.Device? device) =>")
+            .AppendLine("        /// <summary>Restores the engine onto <paramref name=\"device\"/> (\"cpu\", \"cuda\", \"cuda:1\"; null: the device it was compiled for).</summary>")
+            .AppendLine($"        public static {className} Load(string? device) =>")
             .AppendLine(location.Embedded
                 ? $"            new {className}({Compiled}.Load(typeof({className}).Assembly, ResourceName, device));"
-                : $"            new {className}({Compiled}.Load(global::System.IO.Path.Combine(EngineDirectory(), EngineFileName), device));")
-            .AppendLine();
-        code.AppendLine($"        /// <summary>Runs the model; inputs outside the compiled ranges are refused with a coded error.</summary>");
-        for (var i = 0; i < engine.Inputs.Count; i++)
+                : $"            new {className}({Compiled}.Load(global::System.IO.Path.Combine(EngineDirectory(), EngineFileName), device));");
+        if (torchApi)
         {
-            code.AppendLine($"        /// <param name=\"{inputs[i]}\"><c>{Xml(engine.Inputs[i].Name)}</c>: {Xml(Describe(engine.Inputs[i], engine))}</param>");
+            code.AppendLine()
+                .AppendLine("        /// <summary>Restores the engine onto a TorchSharp device (null: the device it was compiled for).</summary>")
+                .AppendLine($"        public static {className} Load(global::TorchSharp.torch.Device? device) =>")
+                .AppendLine("            Load(device is null ? null : global::ModelBuild.Runtime.Torch.TorchModelExtensions.ToModelDevice(device));");
         }
-        var parameters = string.Join(", ", inputs.Select(i => $"{Tensor} {i}"));
-        var arguments = string.Join(", ", inputs);
-        if (engine.Outputs.Count == 1)
+        AppendRun(code, engine, inputs, Host, "model.Run({0})", "host memory in and out, whatever backend runs it");
+        if (torchApi)
         {
-            code.AppendLine($"        /// <returns><c>{Xml(engine.Outputs[0].Name)}</c>: {Xml(Describe(engine.Outputs[0], engine))}</returns>")
-                .AppendLine($"        public {Tensor} Run({parameters}) => model.Run({arguments})[0];");
-        }
-        else
-        {
-            code.AppendLine("        /// <returns>the outputs by name.</returns>")
-                .AppendLine($"        public Outputs Run({parameters})")
-                .AppendLine("        {")
-                .AppendLine($"            var results = model.Run({arguments});")
-                .AppendLine($"            return new Outputs({string.Join(", ", Enumerable.Range(0, outputs.Count).Select(i => $"results[{i}]"))});")
-                .AppendLine("        }");
+            AppendRun(code, engine, inputs, Torch, "global::ModelBuild.Runtime.Torch.TorchModelExtensions.Run(model, {0})",
+                "TorchSharp tensors in, tensors on the model's device out");
         }
         code.AppendLine()
-            .AppendLine("        /// <summary>Releases the engine's native tensors.</summary>")
+            .AppendLine("        /// <summary>Releases what the engine holds (weights, sessions).</summary>")
             .AppendLine("        public void Dispose() => model.Dispose();");
         if (!location.Embedded)
         {
@@ -142,27 +136,51 @@ public static class ModelAccessorGenerator
         if (engine.Outputs.Count != 1)
         {
             code.AppendLine()
-                .AppendLine($"        /// <summary>The outputs of <see cref=\"Run\"/>, named as in the model.</summary>")
-                .AppendLine("        public sealed class Outputs")
+                .AppendLine($"        /// <summary>The outputs of a run, named as in the model.</summary>")
+                .AppendLine("        /// <typeparam name=\"TTensor\">the tensor type of the <c>Run</c> overload that made them.</typeparam>")
+                .AppendLine("        public sealed class Outputs<TTensor>")
                 .AppendLine("        {")
-                .AppendLine($"            internal Outputs({string.Join(", ", outputs.Select((o, i) => $"{Tensor} output{i}"))})")
+                .AppendLine($"            internal Outputs(TTensor[] outputs)")
                 .AppendLine("            {");
             for (var i = 0; i < outputs.Count; i++)
             {
-                code.AppendLine($"                {outputs[i]} = output{i};");
+                code.AppendLine($"                {outputs[i]} = outputs[{i}];");
             }
             code.AppendLine("            }");
             for (var i = 0; i < outputs.Count; i++)
             {
                 code.AppendLine()
                     .AppendLine($"            /// <summary><c>{Xml(engine.Outputs[i].Name)}</c>: {Xml(Describe(engine.Outputs[i], engine))}</summary>")
-                    .AppendLine($"            public {Tensor} {outputs[i]} {{ get; }}");
+                    .AppendLine($"            public TTensor {outputs[i]} {{ get; }}");
             }
             code.AppendLine("        }");
         }
         code.AppendLine("    }")
             .AppendLine("}");
         return code.ToString();
+    }
+
+    /// <summary>A <c>Run</c> overload taking the inputs by name as <paramref name="tensor"/>s; <paramref name="call"/> is the call with {0} for its arguments.</summary>
+    private static void AppendRun(StringBuilder code, EngineSignature engine, IReadOnlyList<string> inputs, string tensor, string call, string what)
+    {
+        var parameters = string.Join(", ", inputs.Select(i => $"{tensor} {i}"));
+        var invoke = string.Format(CultureInfo.InvariantCulture, call, string.Join(", ", inputs));
+        code.AppendLine()
+            .AppendLine($"        /// <summary>Runs the model ({what}); inputs outside the compiled ranges are refused with a coded error.</summary>");
+        for (var i = 0; i < engine.Inputs.Count; i++)
+        {
+            code.AppendLine($"        /// <param name=\"{inputs[i]}\"><c>{Xml(engine.Inputs[i].Name)}</c>: {Xml(Describe(engine.Inputs[i], engine))}</param>");
+        }
+        if (engine.Outputs.Count == 1)
+        {
+            code.AppendLine($"        /// <returns><c>{Xml(engine.Outputs[0].Name)}</c>: {Xml(Describe(engine.Outputs[0], engine))}</returns>")
+                .AppendLine($"        public {tensor} Run({parameters}) => {invoke}[0];");
+        }
+        else
+        {
+            code.AppendLine("        /// <returns>the outputs by name.</returns>")
+                .AppendLine($"        public Outputs<{tensor}> Run({parameters}) => new Outputs<{tensor}>({invoke});");
+        }
     }
 
     /// <summary>True for a C# identifier that is not a keyword.</summary>

@@ -41,6 +41,15 @@ public sealed class ModelCompile : ToolTask
     public string Tolerance { get; set; } = "";
     public string ModelName { get; set; } = "";
 
+    /// <summary>auto, torch or onnxruntime (empty: auto).</summary>
+    public string Backend { get; set; } = "";
+
+    /// <summary>Empty: modelc's default.</summary>
+    public string MinBlockSize { get; set; } = "";
+
+    /// <summary>Operators forced to TorchSharp, separated by ';'.</summary>
+    public string TorchExecutedOps { get; set; } = "";
+
     /// <summary>The project file and line of the ModelCompile item, where errors point.</summary>
     public string ItemFile { get; set; } = "";
     public int ItemLine { get; set; }
@@ -82,7 +91,7 @@ public sealed class ModelCompile : ToolTask
     /// <summary>One argument per line, quoted, as System.CommandLine reads response files.</summary>
     protected override string GenerateResponseFileCommands()
     {
-        var options = ModelCompileOptions.Parse(Model, Device, Precision, Shapes, Tolerance, ModelName);
+        var options = ModelCompileOptions.Parse(Model, Device, Precision, Shapes, Tolerance, ModelName, Backend, MinBlockSize, TorchExecutedOps);
         var arguments = new List<string> { "compile", Model, "-o", Output };
         arguments.AddRange(options.ToModelcArguments());
         var text = new StringBuilder();
@@ -99,7 +108,7 @@ public sealed class ModelCompile : ToolTask
     {
         try
         {
-            ModelCompileOptions.Parse(Model, Device, Precision, Shapes, Tolerance, ModelName);
+            ModelCompileOptions.Parse(Model, Device, Precision, Shapes, Tolerance, ModelName, Backend, MinBlockSize, TorchExecutedOps);
             return true;
         }
         catch (ModelBuildException e)

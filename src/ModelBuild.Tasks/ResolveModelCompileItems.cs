@@ -88,7 +88,8 @@ public sealed class ResolveModelCompileItems : Task, IIncrementalTask
         }
         var modelName = Metadata(item, "ModelName") is { Length: > 0 } mn ? mn : Path.GetFileNameWithoutExtension(model);
         var options = ModelCompileOptions.Parse(item.ItemSpec, Metadata(item, "Device"), Metadata(item, "Precision"),
-            Metadata(item, "Shapes"), Metadata(item, "Tolerance"), modelName);
+            Metadata(item, "Shapes"), Metadata(item, "Tolerance"), modelName,
+            Metadata(item, "Backend"), Metadata(item, "MinBlockSize"), Metadata(item, "TorchExecutedOps"));
         var embed = Metadata(item, "Embed").ToLowerInvariant() switch
         {
             "" => new FileInfo(model).Length <= EmbedMaxSize,
@@ -111,6 +112,9 @@ public sealed class ResolveModelCompileItems : Task, IIncrementalTask
         result.SetMetadata("Precision", options.Precision);
         result.SetMetadata("Shapes", string.Join(";", options.Shapes));
         result.SetMetadata("Tolerance", options.Tolerance?.ToString("R", CultureInfo.InvariantCulture) ?? "");
+        result.SetMetadata("Backend", options.Backend);
+        result.SetMetadata("MinBlockSize", options.MinBlockSize?.ToString(CultureInfo.InvariantCulture) ?? "");
+        result.SetMetadata("TorchExecutedOps", string.Join(";", options.TorchExecutedOps));
         result.SetMetadata("Embed", embed ? "true" : "false");
         result.SetMetadata("EngineLocation", location.Location);
         result.SetMetadata("EngineFile", Path.Combine(directory, className + ".engine"));

@@ -7,6 +7,7 @@ using ModelBuild.Compiler.Validation;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using static TorchSharp.torch;
 
 namespace ModelBuild.Cli;
@@ -47,7 +48,7 @@ internal static class BenchCommand
             using var engine = CompiledModel.Load(enginePath);
             var loadMs = load.Elapsed.TotalMilliseconds;
             using var scope = NewDisposeScope();
-            var inputs = chosen.Inputs.Select(n => file.ToTensor(n).to(engine.Device)).ToArray();
+            var inputs = chosen.Inputs.Select(n => file.ToTensor(n).to(engine.TorchDevice())).ToArray();
             var firstMs = Time(engine, inputs) / 1000;
             for (var i = 0; i < parse.GetValue(warmupOption); i++)
             {
@@ -63,13 +64,13 @@ internal static class BenchCommand
 
             var m = engine.Manifest;
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"bench {m.Name} on {engine.Device.type.ToString().ToLowerInvariant()}{(m.Target.ComputeCapability is { } cc ? $" (sm {cc})" : "")} {m.Target.Precision}, case {chosen.Name}: load {loadMs:F1} ms (first in the process {coldLoadMs:F1} ms), first run {firstMs:F1} ms, median {latency.Median:F1} us (p10 {latency.Percentile(10):F1}, p90 {latency.Percentile(90):F1}) over {latency.Count} runs"));
+                $"bench {m.Name} on {engine.TorchDevice().type.ToString().ToLowerInvariant()}{(m.Target.ComputeCapability is { } cc ? $" (sm {cc})" : "")} {m.Target.Precision}, case {chosen.Name}: load {loadMs:F1} ms (first in the process {coldLoadMs:F1} ms), first run {firstMs:F1} ms, median {latency.Median:F1} us (p10 {latency.Percentile(10):F1}, p90 {latency.Percentile(90):F1}) over {latency.Count} runs"));
             if (parse.GetValue(jsonOption) is { } json)
             {
                 var result = new JsonObject
                 {
                     ["engine"] = m.Name,
-                    ["device"] = engine.Device.type.ToString().ToLowerInvariant(),
+                    ["device"] = engine.TorchDevice().type.ToString().ToLowerInvariant(),
                     ["computeCapability"] = m.Target.ComputeCapability,
                     ["precision"] = m.Target.Precision,
                     ["case"] = chosen.Name,
@@ -93,9 +94,9 @@ internal static class BenchCommand
     {
         var start = Stopwatch.GetTimestamp();
         var outputs = engine.Run(inputs);
-        if (engine.Device.type == TorchSharp.DeviceType.CUDA)
+        if (engine.TorchDevice().type == TorchSharp.DeviceType.CUDA)
         {
-            cuda.synchronize(engine.Device);
+            cuda.synchronize(engine.TorchDevice());
         }
         var elapsed = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
         foreach (var o in outputs)

@@ -6,7 +6,7 @@ using ModelBuild.Compiler.Shapes;
 namespace ModelBuild.Cli;
 
 /// <summary>
-/// <c>modelc compile &lt;model&gt; -o &lt;engine&gt; [--device] [--precision] [--shape]... [--name] [--tolerance] [--cases]</c>:
+/// <c>modelc compile &lt;model&gt; -o &lt;engine&gt; [--device] [--precision] [--shape]... [--name] [--tolerance] [--cases] [--backend] [--min-block-size] [--torch-executed-op]...</c>:
 /// compiles and validates the model and writes the engine (atomically: a temporary file renamed into place).
 /// </summary>
 internal static class CompileCommand
@@ -25,7 +25,22 @@ internal static class CompileCommand
         var name = new Option<string?>("--name") { Description = "The engine's name (default: the model file's name)." };
         var tolerance = new Option<double?>("--tolerance") { Description = "atol = rtol of the validation (default 1e-4 at fp32, 1e-2 fp16, 5e-2 bf16)." };
         var cases = new Option<FileInfo?>("--cases") { Description = "A cases.safetensors file whose cases the engine must also reproduce." };
-        var command = new Command("compile", "Compile a model into a validated engine.") { model, output, device, precision, shapes, name, tolerance, cases };
+        var backend = new Option<string>("--backend")
+        {
+            Description = "auto (build the candidates, keep the fastest at opt), torch (TorchSharp), onnxruntime (ONNX Runtime where it lowers, TorchSharp for the rest).",
+            DefaultValueFactory = _ => "auto",
+        };
+        var minBlockSize = new Option<int>("--min-block-size")
+        {
+            Description = "The fewest compute nodes a block of a preferred backend may have; smaller ones run on TorchSharp.",
+            DefaultValueFactory = _ => new CompileOptions("").MinBlockSize,
+        };
+        var torchOps = new Option<string[]>("--torch-executed-op")
+        {
+            Description = "An operator that runs on TorchSharp whatever the backend (aten.softmax, or torch.ops.aten.softmax.int). Repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("compile", "Compile a model into a validated engine.") { model, output, device, precision, shapes, name, tolerance, cases, backend, minBlockSize, torchOps };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var path = parse.GetValue(model)!.FullName;
@@ -37,6 +52,9 @@ internal static class CompileCommand
                 Name = parse.GetValue(name),
                 Tolerance = parse.GetValue(tolerance),
                 CasesPath = parse.GetValue(cases)?.FullName,
+                Backend = parse.GetValue(backend)!,
+                MinBlockSize = parse.GetValue(minBlockSize),
+                TorchExecutedOps = parse.GetValue(torchOps) ?? [],
             };
             var engine = ModelCompiler.Compile(options);
             var target = parse.GetValue(output)!.FullName;
@@ -47,6 +65,11 @@ internal static class CompileCommand
 
             var m = engine.Manifest;
             Console.Out.WriteLine($"compiled {m.Name} ({m.Source.Format}) for {m.Target.Device} {m.Target.Precision}: {string.Join(", ", m.Symbols.Select(s => $"{s.Key} {s.Value.Min}..{s.Value.Opt}..{s.Value.Max}"))}");
+            if (m.BackendSelection is { } selection)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  backend {selection.Chosen} ({string.Join(", ", m.Blocks.Select(b => $"{b.Backend} {b.OpCount}"))} nodes){(selection.Candidates.Count > 1 ? $"; candidates at opt: {string.Join(", ", selection.Candidates.Select(c => $"{c.Backend} {c.OptMicroseconds:F0} us"))}" : "")}"));
+            }
             foreach (var v in m.Validation)
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  validated {v.Name} against {v.ComparedWith}: max abs error {v.MaxAbsError:G4}, max rel error {v.MaxRelError:G4} (tolerance {v.Tolerance:G4})"));

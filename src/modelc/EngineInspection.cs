@@ -9,8 +9,9 @@ namespace ModelBuild.Cli;
 
 /// <summary>
 /// <c>modelc inspect</c> of an engine: its manifest (what it was compiled from and for, every symbol's min/opt/max,
-/// the relations, the validated cases and their errors) and its plan's op histogram. The payload hash is checked as
-/// at load, so what is shown is what the runtime would run.
+/// the relations, the validated cases and their errors), its plan's blocks (which backend runs how many nodes) and the
+/// op histogram of the blocks that keep their nodes. The payload hash is checked as at load, so what is shown is what
+/// the runtime would run.
 /// </summary>
 internal static class EngineInspection
 {
@@ -38,8 +39,8 @@ internal static class EngineInspection
             ["ops"] = new JsonObject(Histogram(engine).Select(h => KeyValuePair.Create(h.Op, (JsonNode?)h.Count))),
             ["weights"] = new JsonObject
             {
-                ["count"] = engine.Plan.Weights.Count,
-                ["bytes"] = engine.Plan.Weights.Sum(w => engine.Tensors.Tensors[w].End - engine.Tensors.Tensors[w].Begin),
+                ["count"] = Weights(engine).Count,
+                ["bytes"] = Weights(engine).Sum(w => engine.Tensors.Tensors[w].End - engine.Tensors.Tensors[w].Begin),
             },
         };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine;
@@ -88,7 +89,19 @@ internal static class EngineInspection
             var shapes = string.Join(" ", v.InputShapes.Select(s => $"[{string.Join(", ", s)}]"));
             sb.AppendLine(ci, $"  {v.Name,-8} {shapes,-24} max abs {v.MaxAbsError:G3}, max rel {v.MaxRelError:G3} (tolerance {v.Tolerance:G3})");
         }
-        sb.AppendLine(ci, $"plan: {engine.Plan.Nodes.Count} nodes, {engine.Plan.Weights.Count} weights");
+        if (m.BackendSelection is { } selection)
+        {
+            sb.AppendLine(ci, $"backend  {selection.Chosen} (asked: {selection.Requested}; {string.Join(", ", selection.Candidates.Select(c => $"{c.Backend} {(c.OptMicroseconds is { } us ? us.ToString("F0", ci) + " us at opt" : "not measured")}"))})");
+        }
+        var blocks = engine.Plan.Blocks;
+        sb.AppendLine(ci, $"plan: {blocks.Count} block{(blocks.Count == 1 ? "" : "s")}, {blocks.Sum(b => b.OpCount)} nodes, {Weights(engine).Count} weights");
+        for (var b = 0; b < blocks.Count; b++)
+        {
+            var block = blocks[b];
+            var payload = block.Payload is { } p ? string.Create(ci, $", payload {engine.Tensors.Tensors[p].End - engine.Tensors.Tensors[p].Begin} bytes") : "";
+            sb.AppendLine(ci, $"  block {b}: {block.Backend,-11} {block.OpCount,4} nodes{payload}, in ({Names(block.Inputs)}) -> out ({Names(block.Outputs)})");
+        }
+        sb.AppendLine("ops");
         foreach (var (op, count) in Histogram(engine))
         {
             sb.AppendLine(ci, $"  {count,4}  {op}");
@@ -96,7 +109,12 @@ internal static class EngineInspection
         return sb.ToString();
     }
 
+    private static string Names(IReadOnlyList<string> names) =>
+        names.Count <= 4 ? string.Join(", ", names) : $"{string.Join(", ", names.Take(3))}, ... {names.Count - 3} more";
+
+    private static HashSet<string> Weights(EngineFile engine) => engine.Plan.Blocks.SelectMany(b => b.Weights).ToHashSet(StringComparer.Ordinal);
+
     private static IEnumerable<(string Op, int Count)> Histogram(EngineFile engine) =>
-        engine.Plan.Nodes.GroupBy(n => n.Target, StringComparer.Ordinal)
+        engine.Plan.Blocks.SelectMany(b => b.Nodes ?? []).GroupBy(n => n.Target, StringComparer.Ordinal)
             .Select(g => (g.Key, g.Count())).OrderByDescending(h => h.Item2).ThenBy(h => h.Key, StringComparer.Ordinal);
 }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using static TorchSharp.torch;
 
 namespace ModelBuild.Cli;

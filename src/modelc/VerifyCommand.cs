@@ -4,6 +4,7 @@ using ModelBuild.Compiler.Validation;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using static TorchSharp.torch;
 
 namespace ModelBuild.Cli;

@@ -3,6 +3,7 @@ using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Container;
 using ModelBuild.Export;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using ModelBuild.Tests;
 
 namespace ModelBuild.Compiler.Tests;

@@ -3,6 +3,7 @@ using ModelBuild.Compiler.Validation;
 using ModelBuild.Engine.Container;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using ModelBuild.Tests;
 using static TorchSharp.torch;
 

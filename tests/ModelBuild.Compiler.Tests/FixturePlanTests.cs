@@ -1,5 +1,6 @@
 using ModelBuild.Engine.Container;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 
 namespace ModelBuild.Compiler.Tests;
 
@@ -12,24 +13,24 @@ public sealed class FixturePlanTests
     [DataRow("model.core.pt2")]
     public void SmallCnn_BatchNormsAreFoldedIntoTheirConvolutions(string format)
     {
-        var plan = EngineFile.Read(FixtureEngines.Get("small_cnn", format).Bytes, "small_cnn", CompiledModel.RuntimeVersion).Plan;
+        var plan = EngineFile.Read(FixtureEngines.Get("small_cnn", format).Bytes, "small_cnn", CompiledModel.RuntimeVersion).Plan.Blocks.Single();
 
-        Assert.IsFalse(plan.Nodes.Any(n => n.Target.Contains("batch_norm", StringComparison.Ordinal)), string.Join(", ", plan.Nodes.Select(n => n.Target)));
+        Assert.IsFalse(plan.Nodes!.Any(n => n.Target.Contains("batch_norm", StringComparison.Ordinal)), string.Join(", ", plan.Nodes!.Select(n => n.Target)));
         Assert.IsFalse(plan.Weights.Any(w => w.Contains("running_mean", StringComparison.Ordinal)));
     }
 
     [TestMethod]
     public void CoreMlp_WeightTransposesAreFoldedIntoConstants()
     {
-        var plan = EngineFile.Read(FixtureEngines.Get("mlp", "model.core.pt2").Bytes, "mlp", CompiledModel.RuntimeVersion).Plan;
+        var plan = EngineFile.Read(FixtureEngines.Get("mlp", "model.core.pt2").Bytes, "mlp", CompiledModel.RuntimeVersion).Plan.Blocks.Single();
 
-        Assert.IsFalse(plan.Nodes.Any(n => n.Target == "torch.ops.aten.permute.default"), string.Join(", ", plan.Nodes.Select(n => n.Target)));
+        Assert.IsFalse(plan.Nodes!.Any(n => n.Target == "torch.ops.aten.permute.default"), string.Join(", ", plan.Nodes!.Select(n => n.Target)));
     }
 
     [TestMethod]
     public void EveryIntermediateIsFreedOnce_AndNoInputWeightOrOutputIs()
     {
-        var plan = EngineFile.Read(FixtureEngines.Get("transformer_block", "model.core.pt2").Bytes, "t", CompiledModel.RuntimeVersion).Plan;
+        var plan = EngineFile.Read(FixtureEngines.Get("transformer_block", "model.core.pt2").Bytes, "t", CompiledModel.RuntimeVersion).Plan.Blocks.Single();
 
         var freed = plan.FreeAfter.SelectMany(f => f).ToList();
         Assert.HasCount(freed.Distinct().Count(), freed);

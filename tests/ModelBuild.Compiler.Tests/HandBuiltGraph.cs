@@ -1,6 +1,7 @@
 using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using static TorchSharp.torch;
 
 namespace ModelBuild.Compiler.Tests;

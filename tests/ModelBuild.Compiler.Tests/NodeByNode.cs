@@ -1,5 +1,5 @@
 using ModelBuild.Engine.Graph;
-using ModelBuild.Runtime.Execution;
+using ModelBuild.Runtime.Torch.Execution;
 using static TorchSharp.torch;
 
 namespace ModelBuild.Compiler.Tests;
@@ -18,7 +18,7 @@ internal static class NodeByNode
         }
         foreach (var w in graph.Weights)
         {
-            values[w.ValueName] = ModelBuild.Runtime.TorchTensorConversion.ToTensor(w.Meta.DType, [.. w.Meta.Sizes.Select(d => d.Value!.Value)], w.Read().Span);
+            values[w.ValueName] = ModelBuild.Runtime.Torch.TorchTensorConversion.ToTensor(w.Meta.DType, [.. w.Meta.Sizes.Select(d => d.Value!.Value)], w.Read().Span);
         }
         foreach (var node in graph.Nodes)
         {

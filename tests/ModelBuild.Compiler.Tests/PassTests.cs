@@ -153,8 +153,32 @@ public sealed class PassTests
         Assert.AreEqual(TensorDType.F16, result.Weights.Single(w => w.ValueName == "w").Meta.DType);
         CollectionAssert.AreEqual(new[] { (Half)1.5f, (Half)(-2f) }, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(result.Weights.Single(w => w.ValueName == "w").Read().Span).ToArray());
         Assert.AreEqual(TensorDType.I64, result.Weights.Single(w => w.ValueName == "idx").Meta.DType);
-        Assert.AreEqual(new ScalarTypeArg(ExportScalarTypes.ToCode(TensorDType.F16)), result.Nodes[0].Inputs.Single(a => a.Name == "dtype").Value);
-        Assert.AreEqual(new ScalarTypeArg(ExportScalarTypes.ToCode(TensorDType.I64)), result.Nodes[1].Inputs.Single(a => a.Name == "dtype").Value);
+        GraphNode Writing(string name) => result.Nodes.Single(n => n.Outputs.Contains(new TensorArg(name)));
+        Assert.AreEqual(new ScalarTypeArg(ExportScalarTypes.ToCode(TensorDType.F16)), Writing("f").Inputs.Single(a => a.Name == "dtype").Value);
+        Assert.AreEqual(new ScalarTypeArg(ExportScalarTypes.ToCode(TensorDType.I64)), Writing("i").Inputs.Single(a => a.Name == "dtype").Value);
+    }
+
+    [TestMethod]
+    public void PrecisionLowering_CastsFloatInputsOnEntry_AndFloatOutputsBackToF32()
+    {
+        using var scope = NewDisposeScope();
+        var graph = new HandBuiltGraph()
+            .Input("x", TensorDType.F32, "2")
+            .Weight("idx", tensor(new long[] { 0, 1 }))
+            .Node("torch.ops.aten.relu.default", "r", ("self", T("x")))
+            .Build("r", "idx");
+
+        var result = PrecisionLowering.Run(graph, TensorDType.BF16);
+
+        var entry = result.Nodes[0];
+        Assert.AreEqual("torch.ops.aten._to_copy.default", entry.Target);
+        Assert.AreEqual(T("x"), entry.Inputs.Single(a => a.Name == "self").Value);
+        var cast = ((TensorArg)entry.Outputs.Single()).Name;
+        Assert.AreEqual(T(cast), result.Nodes.Single(n => n.Target == "torch.ops.aten.relu.default").Inputs.Single().Value, "the graph reads the cast, not the input");
+        CollectionAssert.AreEqual(new[] { "r_f32", "idx" }, result.Outputs.Select(o => o.Name).ToArray(), "float outputs are cast back; integer ones stay");
+        var exit = result.Nodes[^1];
+        Assert.AreEqual(new ScalarTypeArg(ExportScalarTypes.ToCode(TensorDType.F32)), exit.Inputs.Single(a => a.Name == "dtype").Value);
+        Assert.AreEqual(TensorDType.F32, result.Values["r_f32"].DType);
     }
 
     [TestMethod]
@@ -175,7 +199,7 @@ public sealed class PassTests
             .Build("c");
         graph = graph.With(nodes: [.. graph.Nodes.Select((n, i) => i < 5 ? n with { Origin = i == 4 ? "/home/me/model.py, line 12, in forward: y = op(x)" : Site } : n)]);
 
-        var e = Assert.ThrowsExactly<ModelBuildException>(() => LoweringCheck.Run(graph, ModelBuild.Runtime.Execution.OpKernels.IsSupported, "m.pt2"));
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => LoweringCheck.Run(graph, n => ModelBuild.Runtime.Torch.Execution.OpKernels.IsSupported(n.Target), "m.pt2"));
 
         Assert.AreEqual(DiagnosticCodes.UnsupportedOperators, e.Code);
         var lines = e.Detail.Split('\n');

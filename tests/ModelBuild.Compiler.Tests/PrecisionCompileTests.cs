@@ -1,5 +1,6 @@
 using ModelBuild.Engine.Container;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using ModelBuild.Tests;
 using static TorchSharp.torch;
 

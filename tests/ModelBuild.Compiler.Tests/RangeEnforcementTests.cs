@@ -1,6 +1,7 @@
 using ModelBuild.Compiler.Validation;
 using ModelBuild.Diagnostics;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using ModelBuild.Tests;
 using static TorchSharp.torch;
 

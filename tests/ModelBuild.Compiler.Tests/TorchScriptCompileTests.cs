@@ -3,6 +3,7 @@ using ModelBuild.Compiler.Shapes;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Symbolic;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using ModelBuild.Tests;
 
 namespace ModelBuild.Compiler.Tests;

@@ -25,14 +25,14 @@ public sealed class EngineFileTests
         Assert.AreEqual(new ManifestSymbol(1, 4, 32), engine.Manifest.Symbols["s0"]);
         Assert.AreEqual(new ManifestRelation("2*s0", 2, 64), engine.Manifest.Relations.Single());
         Assert.AreEqual(64, engine.Manifest.PayloadSha256.Length);
-        var node = engine.Plan.Nodes.Single();
+        var node = engine.Plan.Blocks.Single().Nodes!.Single();
         Assert.AreEqual("torch.ops.aten.linear.default", node.Target);
         Assert.AreEqual("model.py:3", node.Origin);
         Assert.AreEqual(new TensorArg("x"), node.Inputs[0].Value);
         Assert.AreEqual(new SymIntArg(SymInt.Ref("sym")), node.Inputs[2].Value);
         Assert.AreEqual(new DeviceArg("cpu", null), node.Inputs[3].Value);
         Assert.AreEqual(double.NegativeInfinity, ((FloatArg)node.Inputs[4].Value).Value);
-        CollectionAssert.AreEqual(new[] { "x" }, engine.Plan.FreeAfter[0].ToArray());
+        CollectionAssert.AreEqual(new[] { "x" }, engine.Plan.Blocks.Single().FreeAfter[0].ToArray());
         CollectionAssert.AreEqual(new byte[] { 1, 2, 3, 4 }, engine.Tensors.Data("p_w").ToArray());
     }
 
@@ -111,8 +111,8 @@ public sealed class EngineFileTests
     private static SafetensorsTensor[] SampleWeights() => [new("p_w", TensorDType.U8, [2, 2], new byte[] { 1, 2, 3, 4 })];
 
     private static ExecutionPlan SamplePlan() => new(
-        ["x"], ["y"], ["p_w"],
-        [new GraphNode("torch.ops.aten.linear.default",
+        ["x"], ["y"],
+        [new PlanBlock("torch", ["x"], ["y"]) { Weights = ["p_w"], FreeAfter = [["x"]], OpCount = 1, Nodes = [new GraphNode("torch.ops.aten.linear.default",
             [
                 new NamedArgument("input", new TensorArg("x")),
                 new NamedArgument("weight", new TensorArg("p_w")),
@@ -120,8 +120,7 @@ public sealed class EngineFileTests
                 new NamedArgument("device", new DeviceArg("cpu", null), KwargOnly: true),
                 new NamedArgument("fill", new FloatArg(double.NegativeInfinity)),
             ],
-            [new TensorArg("y")]) { Origin = "model.py:3" }],
-        [["x"]]);
+            [new TensorArg("y")]) { Origin = "model.py:3" }] }]);
 
     private static EngineManifest SampleManifest() => new()
     {

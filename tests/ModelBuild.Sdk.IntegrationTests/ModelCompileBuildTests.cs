@@ -12,7 +12,7 @@ public sealed class ModelCompileBuildTests
 {
     private const string CheckCases = """
         using ModelBuild.Engine.Safetensors;
-        using ModelBuild.Runtime;
+        using ModelBuild.Runtime.Torch;
         using static TorchSharp.torch;
 
         namespace App;

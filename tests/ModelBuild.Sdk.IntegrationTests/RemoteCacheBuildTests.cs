@@ -13,7 +13,7 @@ public sealed class RemoteCacheBuildTests
 
     private const string CheckCases = """
         using ModelBuild.Engine.Safetensors;
-        using ModelBuild.Runtime;
+        using ModelBuild.Runtime.Torch;
         using static TorchSharp.torch;
 
         var cases = SafetensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "models", "seed_linear_dynamic.cases.safetensors"));

@@ -54,7 +54,8 @@ public sealed class ModelAccessorGeneratorTests
             new EngineLocation(true, "App.Models.Classifier.engine"), "0.1.0");
         StringAssert.Contains(code, "namespace App.Models");
         StringAssert.Contains(code, "public sealed partial class Classifier : global::System.IDisposable");
-        StringAssert.Contains(code, "public global::TorchSharp.torch.Tensor Run(global::TorchSharp.torch.Tensor x) => model.Run(x)[0];");
+        StringAssert.Contains(code, "public global::ModelBuild.Runtime.HostTensor Run(global::ModelBuild.Runtime.HostTensor x) => model.Run(x)[0];");
+        StringAssert.Contains(code, "public global::TorchSharp.torch.Tensor Run(global::TorchSharp.torch.Tensor x) => global::ModelBuild.Runtime.Torch.TorchModelExtensions.Run(model, x)[0];");
         StringAssert.Contains(code, "CompiledModel.Load(typeof(Classifier).Assembly, ResourceName, device)");
         StringAssert.Contains(code, "public const string ResourceName = \"App.Models.Classifier.engine\";");
         StringAssert.Contains(code, "<param name=\"x\"><c>x</c>: F32 [s77 (1..32), 3, 8*s69 (16..128), 8*s81 (16..128)]</param>");
@@ -65,11 +66,22 @@ public sealed class ModelAccessorGeneratorTests
     public void Several_outputs_come_back_as_properties_named_as_in_the_model()
     {
         var code = ModelAccessorGenerator.Generate(Read(TestEngines.MultiIo()), "M", "Pair", "pair.pt2", new EngineLocation(false, "models/Pair.engine"), "0.1.0");
-        StringAssert.Contains(code, "public Outputs Run(global::TorchSharp.torch.Tensor a, global::TorchSharp.torch.Tensor b)");
-        StringAssert.Contains(code, "public global::TorchSharp.torch.Tensor sum { get; }");
-        StringAssert.Contains(code, "public global::TorchSharp.torch.Tensor @class { get; }");
+        StringAssert.Contains(code, "public Outputs<global::TorchSharp.torch.Tensor> Run(global::TorchSharp.torch.Tensor a, global::TorchSharp.torch.Tensor b)");
+        StringAssert.Contains(code, "public Outputs<global::ModelBuild.Runtime.HostTensor> Run(global::ModelBuild.Runtime.HostTensor a, global::ModelBuild.Runtime.HostTensor b)");
+        StringAssert.Contains(code, "public TTensor sum { get; }");
+        StringAssert.Contains(code, "public TTensor @class { get; }");
         StringAssert.Contains(code, "public const string EngineFileName = \"models/Pair.engine\";");
         StringAssert.Contains(code, "global::System.IO.Path.Combine(EngineDirectory(), EngineFileName)");
+    }
+
+    [TestMethod]
+    public void Without_the_torch_runtime_the_accessor_speaks_host_tensors_only()
+    {
+        var code = ModelAccessorGenerator.Generate(Read(TestEngines.SmallCnn()), "App.Models", "Classifier", "models/classifier.pt2",
+            new EngineLocation(true, "App.Models.Classifier.engine"), "0.1.0", torchApi: false);
+
+        StringAssert.Contains(code, "public global::ModelBuild.Runtime.HostTensor Run(global::ModelBuild.Runtime.HostTensor x)");
+        Assert.DoesNotContain("TorchSharp", code);
     }
 
     [TestMethod]

@@ -17,10 +17,25 @@ public sealed class ModelCompileOptionsTests
     [TestMethod]
     public void Modelc_arguments_follow_the_command_line_contract()
     {
-        var options = ModelCompileOptions.Parse("m.pt2", "cuda", "fp16", "x:0=1..8..64", "1e-3", "classifier");
+        var options = ModelCompileOptions.Parse("m.pt2", "cuda", "fp16", "x:0=1..8..64", "1e-3", "classifier", "ONNXRuntime", "4", "aten.softmax; aten.gelu");
         CollectionAssert.AreEqual(
-            new[] { "--device", "cuda", "--precision", "fp16", "--shape", "x:0=1..8..64", "--tolerance", "0.001", "--name", "classifier" },
+            new[]
+            {
+                "--device", "cuda", "--precision", "fp16", "--shape", "x:0=1..8..64", "--tolerance", "0.001", "--name", "classifier",
+                "--backend", "onnxruntime", "--min-block-size", "4", "--torch-executed-op", "aten.gelu", "--torch-executed-op", "aten.softmax",
+            },
             options.ToModelcArguments().ToArray());
+    }
+
+    [TestMethod]
+    [DataRow("tensorrt", "", DiagnosticCodes.UnknownBackend)]
+    [DataRow("auto", "0", DiagnosticCodes.MalformedMinBlockSize)]
+    [DataRow("auto", "three", DiagnosticCodes.MalformedMinBlockSize)]
+    public void A_backend_option_modelc_would_refuse_is_refused_here(string backend, string minBlockSize, string code)
+    {
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => ModelCompileOptions.Parse("models/m.pt2", "cpu", "fp32", "", "", "m", backend, minBlockSize));
+        Assert.AreEqual(code, e.Code);
+        Assert.AreEqual("models/m.pt2", e.File);
     }
 
     [TestMethod]

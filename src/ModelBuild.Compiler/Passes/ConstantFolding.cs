@@ -1,5 +1,5 @@
 using ModelBuild.Engine.Graph;
-using ModelBuild.Runtime.Execution;
+using ModelBuild.Runtime.Torch.Execution;
 using static TorchSharp.torch;
 
 namespace ModelBuild.Compiler.Passes;

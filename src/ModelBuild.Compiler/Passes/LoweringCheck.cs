@@ -5,19 +5,19 @@ using ModelBuild.Engine.Graph;
 namespace ModelBuild.Compiler.Passes;
 
 /// <summary>
-/// Every node must have a kernel; otherwise one error lists every unsupported operator, one line each, with how many
-/// nodes use it, the first of their names and the distinct source lines they come from.
+/// Every node must run on some backend; otherwise one error lists every unsupported operator, one line each, with how
+/// many nodes use it, the first of their names and the distinct source lines they come from.
 /// </summary>
 public static partial class LoweringCheck
 {
     private const int NamesShown = 3;
     private const int OriginsShown = 3;
 
-    public static void Run(ModelGraph graph, Func<string, bool> isSupported, string file)
+    public static void Run(ModelGraph graph, Func<GraphNode, bool> isSupported, string file)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(isSupported);
-        var unsupported = graph.Nodes.Where(n => !isSupported(n.Target)).GroupBy(n => n.Target, StringComparer.Ordinal).ToList();
+        var unsupported = graph.Nodes.Where(n => !isSupported(n)).GroupBy(n => n.Target, StringComparer.Ordinal).ToList();
         if (unsupported.Count == 0)
         {
             return;

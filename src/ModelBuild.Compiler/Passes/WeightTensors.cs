@@ -1,5 +1,6 @@
 using ModelBuild.Engine.Graph;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using static TorchSharp.torch;
 
 namespace ModelBuild.Compiler.Passes;

@@ -4,6 +4,7 @@ using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Manifest;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
 using static TorchSharp.torch;
 
 namespace ModelBuild.Compiler.Validation;

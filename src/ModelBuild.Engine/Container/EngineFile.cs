@@ -72,11 +72,12 @@ public sealed class EngineFile
                 $"the engine's payload (weights and plan) has SHA-256 {actual}, but its manifest records {manifest.PayloadSha256}: the file was modified or corrupted after it was compiled. Compile it again.", file);
         }
         var plan = Deserialize<ExecutionPlan>(planJson, "plan", file);
-        var missing = plan.Weights.Where(w => !tensors.Tensors.ContainsKey(w)).ToList();
+        var missing = plan.Blocks.SelectMany(b => b.Payload is { } payload ? [.. b.Weights, payload] : b.Weights)
+            .Where(w => !tensors.Tensors.ContainsKey(w)).Distinct(StringComparer.Ordinal).ToList();
         if (missing.Count > 0)
         {
             throw new ModelBuildException(DiagnosticCodes.EngineWeightMissing,
-                $"the plan reads weights the engine does not hold: {string.Join(", ", missing.Select(m => $"'{m}'"))}.", file);
+                $"the plan reads tensors the engine does not hold: {string.Join(", ", missing.Select(m => $"'{m}'"))}.", file);
         }
         return new EngineFile(manifest, plan, tensors);
     }

@@ -1,17 +1,37 @@
 namespace ModelBuild.Engine.Graph;
 
 /// <summary>
-/// What the compiler hands the runtime: the optimized nodes in execution order, which values are inputs, weights
-/// and outputs, and the memory plan (the values whose last use is each node, freed right after it). Stored as JSON in
-/// the engine's <c>__metadata__["plan"]</c>; weights live in the engine's tensors under their value names.
+/// What the compiler hands the runtime: the model's inputs and outputs (value names) and the blocks that compute the
+/// outputs, in execution order. Each block belongs to one execution backend, which the partitioner chose per node.
+/// Stored as JSON in the engine's <c>__metadata__["plan"]</c>; weights and compiled payloads live in the engine's tensors.
 /// </summary>
-public sealed record ExecutionPlan(
-    IReadOnlyList<string> Inputs,
-    IReadOnlyList<string> Outputs,
-    IReadOnlyList<string> Weights,
-    IReadOnlyList<GraphNode> Nodes,
-    IReadOnlyList<IReadOnlyList<string>> FreeAfter)
+public sealed record ExecutionPlan(IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs, IReadOnlyList<PlanBlock> Blocks)
 {
-    /// <summary>The device the plan's factory ops and weights target: "cpu" or "cuda".</summary>
+    /// <summary>The device the plan targets: "cpu" or "cuda".</summary>
     public string Device { get; init; } = "cpu";
+}
+
+/// <summary>
+/// A block of nodes one backend runs: the values it reads from the model's inputs or from earlier blocks, and the values
+/// later blocks or the model's outputs read from it (tensors, or sym-ints as 0-d int64 values).
+/// A backend that runs the IR itself keeps <see cref="Nodes"/> (with the weights they read and the memory plan); a
+/// backend that compiles keeps its bytes in the engine tensor named <see cref="Payload"/>.
+/// </summary>
+/// <param name="Backend">torch, torchscript or onnxruntime.</param>
+public sealed record PlanBlock(string Backend, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs)
+{
+    /// <summary>The nodes in execution order, for backends that interpret the graph IR.</summary>
+    public IReadOnlyList<GraphNode>? Nodes { get; init; }
+
+    /// <summary>The engine tensors the nodes read by value name.</summary>
+    public IReadOnlyList<string> Weights { get; init; } = [];
+
+    /// <summary>Per node, the values whose last use it is (freed right after it); empty for no memory plan.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> FreeAfter { get; init; } = [];
+
+    /// <summary>The U8 engine tensor holding the block's compiled bytes, for backends that compile.</summary>
+    public string? Payload { get; init; }
+
+    /// <summary>How many graph nodes the block runs (for inspection; a compiled payload may fuse them).</summary>
+    public int OpCount { get; init; }
 }

@@ -8,7 +8,7 @@ namespace ModelBuild.Engine.Manifest;
 /// </summary>
 public sealed record EngineManifest
 {
-    public const int CurrentSchemaVersion = 1;
+    public const int CurrentSchemaVersion = 2;
 
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
     public required string Name { get; init; }
@@ -23,6 +23,10 @@ public sealed record EngineManifest
     public required IReadOnlyDictionary<string, ManifestSymbol> Symbols { get; init; }
     /// <summary>Ranges of expressions of symbols (<c>8*s69</c> in 16..128).</summary>
     public required IReadOnlyList<ManifestRelation> Relations { get; init; }
+    /// <summary>The plan's blocks: which backend runs how many nodes, reading and writing which values.</summary>
+    public IReadOnlyList<ManifestBlock> Blocks { get; init; } = [];
+    /// <summary>How the backends were chosen: what was asked, the candidates measured (with <c>auto</c>) and the one kept.</summary>
+    public ManifestBackendSelection? BackendSelection { get; init; }
     /// <summary>The cases the engine was checked at, with their errors against the reference.</summary>
     public required IReadOnlyList<ManifestValidationCase> Validation { get; init; }
     /// <summary>NuGet VersionRange of ModelBuild.Runtime versions that may load this engine.</summary>
@@ -56,6 +60,18 @@ public sealed record ManifestTensor(string Name, [property: JsonPropertyName("dt
 public sealed record ManifestSymbol(long Min, long Opt, long Max);
 
 public sealed record ManifestRelation(string Expr, long Min, long Max);
+
+/// <summary>One block of the plan as inspection shows it.</summary>
+public sealed record ManifestBlock(string Backend, int OpCount, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs);
+
+/// <param name="Requested">auto, torch or onnxruntime: what the item or --backend asked for.</param>
+/// <param name="Chosen">the candidate the engine holds.</param>
+/// <param name="Candidates">each candidate built, with its median latency at <c>opt</c> on the build machine (auto only; otherwise the one built, unmeasured).</param>
+public sealed record ManifestBackendSelection(string Requested, string Chosen, IReadOnlyList<ManifestBackendCandidate> Candidates);
+
+/// <param name="Backend">the candidate: torch (every node on TorchSharp), onnxruntime (ONNX Runtime where it lowers, TorchSharp for the rest).</param>
+/// <param name="OptMicroseconds">median latency at opt on the build machine; null when not measured.</param>
+public sealed record ManifestBackendCandidate(string Backend, double? OptMicroseconds, IReadOnlyList<string> BlockBackends);
 
 /// <param name="Symbols">the symbol values of the case.</param>
 /// <param name="InputShapes">the concrete input shapes.</param>

@@ -1,0 +1,16 @@
+namespace ModelBuild.Diagnostics;
+
+/// <summary>Execution backends (MB7xxx): choosing, compiling for and loading the backends that run a plan's blocks.</summary>
+public static partial class DiagnosticCodes
+{
+    /// <summary>An engine's block names a backend this runtime does not know.</summary>
+    public const string BackendUnknown = "MB7001";
+    /// <summary>An engine's block runs on a backend whose package the app does not reference.</summary>
+    public const string BackendNotReferenced = "MB7002";
+    /// <summary>A backend cannot run on the device the model is loaded onto.</summary>
+    public const string BackendDeviceUnsupported = "MB7003";
+    /// <summary>ONNX Runtime could not create a session for an engine's ONNX block.</summary>
+    public const string OnnxSessionFailed = "MB7004";
+    /// <summary>ONNX Runtime failed while it ran a block.</summary>
+    public const string OnnxRunFailed = "MB7005";
+}

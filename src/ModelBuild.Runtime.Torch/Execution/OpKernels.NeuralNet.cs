@@ -1,0 +1,232 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace ModelBuild.Runtime.Torch.Execution;
+
+/// <summary>Network layers: convolution, pooling, normalization and attention.</summary>
+public static partial class OpKernels
+{
+    private static void AddNeuralNet(KernelTable t)
+    {
+        t.Op("aten.conv1d.default", a => Conv(a, transposed: false));
+        t.Op("aten.conv2d.default", a => Conv(a, transposed: false));
+        t.Op("aten.conv3d.default", a => Conv(a, transposed: false));
+        t.Op("aten.conv1d.padding", ConvPadded);
+        t.Op("aten.conv2d.padding", ConvPadded);
+        t.Op("aten.conv_transpose1d.default", a => Conv(a, transposed: true));
+        t.Op("aten.conv_transpose2d.input", a => Conv(a, transposed: true));
+        t.Op("aten.convolution.default", a => Conv(a, a.Bool("transposed", false)));
+
+        t.Op("aten.batch_norm.default", a => BatchNorm(a, a.Bool("training", false)));
+        t.Multi("aten._native_batch_norm_legit_no_training.default", a => [BatchNorm(a, training: false), Empty(a), Empty(a)]);
+        t.Multi("aten._native_batch_norm_legit.default", a => [BatchNorm(a, a.Bool("training", false)), Empty(a), Empty(a)]);
+        t.Multi("aten.native_batch_norm.default", a => [BatchNorm(a, a.Bool("training", false)), Empty(a), Empty(a)]);
+        t.Op("aten.layer_norm.default", a => F.layer_norm(
+            a.Tensor("input"), a.Longs("normalized_shape"), a.OptionalTensor("weight"), a.OptionalTensor("bias"), a.Double("eps", 1e-5)));
+        t.Multi("aten.native_layer_norm.default", NativeLayerNorm);
+        t.Op("aten.group_norm.default", a => F.group_norm(
+            a.Tensor("input"), a.Long("num_groups"), a.OptionalTensor("weight"), a.OptionalTensor("bias"), a.Double("eps", 1e-5)));
+        t.Multi("aten.native_group_norm.default", NativeGroupNorm);
+        t.Op("aten.instance_norm.default", a => F.instance_norm(
+            a.Tensor("input"), a.OptionalTensor("running_mean"), a.OptionalTensor("running_var"), a.OptionalTensor("weight"),
+            a.OptionalTensor("bias"), a.Bool("use_input_stats", true), a.Double("momentum", 0.1), a.Double("eps", 1e-5)));
+
+        t.Op("aten.max_pool2d.default", a =>
+        {
+            var (kernel, stride, padding, dilation) = PoolWindow(a, 2);
+            return F.max_pool2d(a.Self, kernel, stride, padding, dilation, a.Bool("ceil_mode", false));
+        });
+        t.Multi("aten.max_pool2d_with_indices.default", a =>
+        {
+            var (kernel, stride, padding, dilation) = PoolWindow(a, 2);
+            var (values, indices) = F.max_pool2d_with_indices(a.Self, kernel, stride, padding, dilation, a.Bool("ceil_mode", false));
+            return [values, indices];
+        });
+        t.Op("aten.max_pool1d.default", a =>
+        {
+            var (kernel, stride, padding, dilation) = PoolWindow(a, 1);
+            return F.max_pool1d(a.Self, kernel[0], stride[0], padding[0], dilation[0], a.Bool("ceil_mode", false));
+        });
+        t.Multi("aten.max_pool1d_with_indices.default", a =>
+        {
+            var (kernel, stride, padding, dilation) = PoolWindow(a, 1);
+            var (values, indices) = F.max_pool1d_with_indices(a.Self, kernel[0], stride[0], padding[0], dilation[0], a.Bool("ceil_mode", false));
+            return [values, indices];
+        });
+        t.Op("aten.avg_pool2d.default", a =>
+        {
+            var (kernel, stride, padding, _) = PoolWindow(a, 2);
+            return F.avg_pool2d(a.Self, kernel, stride, padding, a.Bool("ceil_mode", false), a.Bool("count_include_pad", true), a.OptionalLong("divisor_override"));
+        });
+        t.Op("aten.avg_pool1d.default", a =>
+        {
+            var (kernel, stride, padding, _) = PoolWindow(a, 1);
+            return F.avg_pool1d(a.Self, kernel[0], stride[0], padding[0], a.Bool("ceil_mode", false), a.Bool("count_include_pad", true));
+        });
+        t.Op("aten.adaptive_avg_pool2d.default", a => F.adaptive_avg_pool2d(a.Self, Expand(a.Longs("output_size"), 2)));
+        t.Op("aten._adaptive_avg_pool2d.default", a => F.adaptive_avg_pool2d(a.Self, Expand(a.Longs("output_size"), 2)));
+        t.Op("aten.adaptive_avg_pool1d.default", a => F.adaptive_avg_pool1d(a.Self, a.Longs("output_size")[0]));
+        t.Op("aten.upsample_nearest2d.vec", a => F.upsample_nearest2d(
+            a.Tensor("input"), a.OptionalLongs("output_size"), a.OptionalDoubles("scale_factors")));
+        t.Op("aten.pixel_shuffle.default", a => F.pixel_shuffle(a.Self, a.Long("upscale_factor")));
+        t.Op("aten.scaled_dot_product_attention.default", Attention);
+    }
+
+    /// <summary>A list argument of length 1 stands for the same value in every spatial dim.</summary>
+    private static long[] Expand(long[] values, int rank) =>
+        values.Length == 1 && rank > 1 ? [.. Enumerable.Repeat(values[0], rank)] : values;
+
+    private static Tensor Conv(NodeArguments a, bool transposed)
+    {
+        var input = a.Tensor("input");
+        var weight = a.Tensor("weight");
+        var bias = a.OptionalTensor("bias");
+        var rank = (int)weight.dim() - 2;
+        var stride = Expand(a.Longs("stride", 1), rank);
+        var padding = Expand(a.Longs("padding", 0), rank);
+        var dilation = Expand(a.Longs("dilation", 1), rank);
+        var outputPadding = Expand(a.Longs("output_padding", 0), rank);
+        var groups = a.Long("groups", 1);
+        return (rank, transposed) switch
+        {
+            (1, false) => F.conv1d(input, weight, bias, stride[0], padding[0], dilation[0], groups),
+            (2, false) => F.conv2d(input, weight, bias, stride, padding, dilation, groups),
+            (3, false) => F.conv3d(input, weight, bias, stride, padding, dilation, groups),
+            (1, true) => F.conv_transpose1d(input, weight, bias, stride[0], padding[0], outputPadding[0], dilation[0], groups),
+            (2, true) => F.conv_transpose2d(input, weight, bias, stride, padding, outputPadding, dilation, groups),
+            (3, true) => F.conv_transpose3d(input, weight, bias, stride, padding, outputPadding, dilation, groups),
+            _ => throw a.Unsupported("weight", $"a convolution weight of rank {rank + 2}"),
+        };
+    }
+
+    /// <summary>conv1d/conv2d with padding "valid" or "same" (PyTorch pads the extra odd element on the right).</summary>
+    private static Tensor ConvPadded(NodeArguments a)
+    {
+        var input = a.Tensor("input");
+        var weight = a.Tensor("weight");
+        var rank = (int)weight.dim() - 2;
+        var stride = Expand(a.Longs("stride", 1), rank);
+        var dilation = Expand(a.Longs("dilation", 1), rank);
+        var groups = a.Long("groups", 1);
+        var mode = a.OptionalString("padding") ?? "valid";
+        var padding = new long[rank];
+        using var padded = mode switch
+        {
+            "valid" => input.alias(),
+            "same" => PadSame(input, weight, dilation, padding),
+            _ => throw a.Unsupported("padding", $"'{mode}'"),
+        };
+        return rank == 1
+            ? F.conv1d(padded, weight, a.OptionalTensor("bias"), stride[0], padding[0], dilation[0], groups)
+            : F.conv2d(padded, weight, a.OptionalTensor("bias"), stride, padding, dilation, groups);
+    }
+
+    /// <summary>Symmetric padding goes into <paramref name="padding"/>; an odd remainder is padded on the right here.</summary>
+    private static Tensor PadSame(Tensor input, Tensor weight, long[] dilation, long[] padding)
+    {
+        var rank = padding.Length;
+        var extra = new long[rank * 2];
+        var needsExtra = false;
+        for (var d = 0; d < rank; d++)
+        {
+            var total = dilation[d] * (weight.size(d + 2) - 1);
+            padding[d] = total / 2;
+            // F.pad lists pairs from the last dim backwards: (left, right) of dim rank-1 first.
+            extra[((rank - 1 - d) * 2) + 1] = total % 2;
+            needsExtra |= total % 2 != 0;
+        }
+
+        return needsExtra ? F.pad(input, extra) : input.alias();
+    }
+
+    private static Tensor BatchNorm(NodeArguments a, bool training)
+    {
+        var input = a.Tensor("input");
+        var eps = a.Double("eps", 1e-5);
+        // Batch statistics never update the running buffers: weights are shared, read-only state.
+        return training
+            ? F.batch_norm(input, null, null, a.OptionalTensor("weight"), a.OptionalTensor("bias"), true, 0, eps)
+            : F.batch_norm(input, a.OptionalTensor("running_mean"), a.OptionalTensor("running_var"), a.OptionalTensor("weight"), a.OptionalTensor("bias"), false, 0, eps);
+    }
+
+    /// <summary>The saved-statistics outputs of inference batch norm, which ATen returns empty.</summary>
+    private static Tensor Empty(NodeArguments a)
+    {
+        var input = a.Tensor("input");
+        return empty([0], input.dtype, input.device);
+    }
+
+    private static object?[] NativeLayerNorm(NodeArguments a)
+    {
+        var input = a.Tensor("input");
+        var shape = a.Longs("normalized_shape");
+        var eps = a.Double("eps", 1e-5);
+        var output = F.layer_norm(input, shape, a.OptionalTensor("weight"), a.OptionalTensor("bias"), eps);
+        if (!a.Wants(1) && !a.Wants(2))
+        {
+            return [output, null, null];
+        }
+
+        var rank = input.dim();
+        var dims = Enumerable.Range((int)(rank - shape.Length), shape.Length).Select(d => (long)d).ToArray();
+        var mean = input.mean(dims, keepdim: true);
+        using var variance = input.var(dims, unbiased: false, keepdim: true);
+        using var shifted = variance.add(eps);
+        return [output, mean, shifted.rsqrt()];
+    }
+
+    private static object?[] NativeGroupNorm(NodeArguments a)
+    {
+        var input = a.Tensor("input");
+        var n = a.Long("N");
+        var groups = a.Long("group");
+        var eps = a.Double("eps", 1e-5);
+        var output = F.group_norm(input, groups, a.OptionalTensor("weight"), a.OptionalTensor("bias"), eps);
+        if (!a.Wants(1) && !a.Wants(2))
+        {
+            return [output, null, null];
+        }
+
+        using var grouped = input.reshape(n, groups, -1);
+        var mean = grouped.mean([2]);
+        using var variance = grouped.var(2, unbiased: false);
+        using var shifted = variance.add(eps);
+        return [output, mean, shifted.rsqrt()];
+    }
+
+    private static (long[] Kernel, long[] Stride, long[] Padding, long[] Dilation) PoolWindow(NodeArguments a, int rank)
+    {
+        var kernel = Expand(a.Longs("kernel_size"), rank);
+        var stride = a.Longs("stride", []) is { Length: > 0 } s ? Expand(s, rank) : kernel;
+        return (kernel, stride, Expand(a.Longs("padding", 0), rank), Expand(a.Longs("dilation", 1), rank));
+    }
+
+    /// <summary>
+    /// TorchSharp's attention takes no <c>scale</c>: the query is pre-multiplied so that its built-in 1/sqrt(E) becomes
+    /// <c>scale</c>. With <c>enable_gqa</c>, key and value heads are repeated to the query's head count.
+    /// </summary>
+    private static Tensor Attention(NodeArguments a)
+    {
+        var query = a.Tensor("query");
+        var key = a.Tensor("key");
+        var value = a.Tensor("value");
+        var mask = a.OptionalTensor("attn_mask");
+        var dropout = a.Double("dropout_p", 0);
+        var causal = a.Bool("is_causal", false);
+        using var scope = NewDisposeScope();
+        if (a.OptionalDouble("scale") is { } scale)
+        {
+            query = query.mul(scale * Math.Sqrt(query.size(-1)));
+        }
+
+        if (a.Bool("enable_gqa", false) && key.size(-3) != query.size(-3))
+        {
+            var repeats = query.size(-3) / key.size(-3);
+            key = key.repeat_interleave(repeats, -3);
+            value = value.repeat_interleave(repeats, -3);
+        }
+
+        return scope.MoveToOuter(F.scaled_dot_product_attention(query, key, value, mask, dropout, causal));
+    }
+}
