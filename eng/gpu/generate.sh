@@ -5,10 +5,11 @@
 #
 # Runs concurrently, each under the budget less the time packing needs, logging to /tmp/mbgen/logs/<name>.log:
 #   fixtures  eng/fixtures/make_fixtures.py (public, extra, hop)
-#   ops       eng/fixtures/make_op_fixtures.py (OpInfo suite; OPS_WORKERS processes, default 6)
+#   ops       eng/fixtures/make_op_fixtures.py (OpInfo suite; OPS_WORKERS processes, default 5)
 #   exportdb  eng/fixtures/make_exportdb.py
-#   zoo       eng/zoo/make_zoo.py (ZOO_WORKERS processes, default 6)
-# The worker counts share the machine's 16 cores between the two parallel generators and the two serial ones.
+#   zoo       eng/zoo/make_zoo.py (ZOO_WORKERS processes, default 8)
+# The worker counts share the machine's 16 cores between the two parallel generators and the two serial ones (2
+# threads each). Everything runs on the CPU: CUDA_VISIBLE_DEVICES is emptied so no process creates a CUDA context.
 # Results live in /tmp/mbgen/out/{public,extra,hop,ops,exportdb,zoo}. OUT_DIR receives part 1:
 # part1.tar.xz.<k> (xz tar split in 15 MiB chunks, at most 58 MiB in all) holding everything but the zoo models
 # that did not fit, and summary.txt. eng/gpu/pack_rest.sh OUT_DIR packs the remaining zoo models in later calls;
@@ -25,6 +26,7 @@ pack_reserve=${PACK_RESERVE:-75}
 gen_budget=$((budget - pack_reserve))
 [ "$gen_budget" -gt 30 ] || { echo "budget too small: $budget s (packing alone needs $pack_reserve s)" >&2; exit 2; }
 
+export CUDA_VISIBLE_DEVICES=
 rm -rf "$WORK"
 mkdir -p "$RESULTS" "$WORK/logs" "$out"
 : > "$WORK/packed.txt"
@@ -37,10 +39,10 @@ run() {  # run NAME SCRIPT ARGS...: one generator, killed 20 s after the budget 
   echo "$name: exit $?, $((SECONDS - t0)) s" >> "$WORK/logs/exit.txt"
 }
 run fixtures eng/fixtures/make_fixtures.py "$RESULTS" public extra hop --budget "$gen_budget" &
-run ops eng/fixtures/make_op_fixtures.py "$RESULTS" --budget "$gen_budget" --workers "${OPS_WORKERS:-6}" \
+run ops eng/fixtures/make_op_fixtures.py "$RESULTS" --budget "$gen_budget" --workers "${OPS_WORKERS:-5}" \
   --workdir "$WORK/ops.work" &
 run exportdb eng/fixtures/make_exportdb.py "$RESULTS" --budget "$gen_budget" &
-run zoo eng/zoo/make_zoo.py "$RESULTS" --budget "$gen_budget" --workers "${ZOO_WORKERS:-6}" &
+run zoo eng/zoo/make_zoo.py "$RESULTS" --budget "$gen_budget" --workers "${ZOO_WORKERS:-8}" &
 wait
 
 "$PY" eng/gpu/summarize.py "$RESULTS" "$WORK/logs/exit.txt" | tee "$WORK/logs/summary.txt"
