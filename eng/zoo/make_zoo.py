@@ -13,7 +13,6 @@ Usage: python3 make_zoo.py OUTDIR --budget SECONDS [--workers 14] [--timeout 240
 """
 import argparse
 import json
-import math
 import multiprocessing as mp
 import os
 import statistics
