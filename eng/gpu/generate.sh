@@ -10,12 +10,11 @@
 #   zoo       eng/zoo/make_zoo.py (ZOO_WORKERS processes, default 8)
 # The worker counts share the machine's 16 cores between the two parallel generators and the two serial ones (2
 # threads each). Everything runs on the CPU: CUDA_VISIBLE_DEVICES is emptied so no process creates a CUDA context.
-# Results live in /tmp/mbgen/out/{public,extra,hop,ops,exportdb,zoo}. OUT_DIR receives part 1:
-# part1.tar.xz.<k> (xz tar split in 15 MiB chunks, at most 58 MiB in all) holding everything but the zoo models
-# that did not fit, and summary.txt. eng/gpu/pack_rest.sh OUT_DIR packs the remaining zoo models in later calls;
-# eng/gpu/unpack.sh reassembles the parts on the development machine. The whole zoo is several hundred MB; with
-# ZOO_PACK_FILES="model.pt2 cases.safetensors fixture.json" (for both scripts) only those files of each zoo model
-# travel, about a third of the size.
+# Results live in /tmp/mbgen/out/{public,extra,hop,ops,exportdb,zoo}. OUT_DIR receives part 1 (packlib.sh:
+# part1.tar.<k>, 15 MiB chunks, at most 58 MiB in all) holding everything but the zoo models that did not fit, and
+# summary.txt. eng/gpu/pack_rest.sh OUT_DIR packs the remaining zoo models in later calls; eng/gpu/unpack.sh
+# reassembles the parts on the development machine. With ZOO_PACK_FILES="model.pt2 cases.safetensors fixture.json"
+# (for both scripts) only those files of each zoo model travel.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -eq 2 ] || { echo "usage: $0 OUT_DIR BUDGET_SECONDS" >&2; exit 2; }

@@ -1,13 +1,15 @@
 # Packing helpers shared by eng/gpu/generate.sh and eng/gpu/pack_rest.sh (sourced, not run).
-# A "part" is one xz tar split into chunks of CHUNK bytes: OUT_DIR/part<N>.tar.xz.<k>. What comes back from the
-# device is at most 8 files of at most 16 MiB and 60 MiB in all per call, so a part stays under PART_LIMIT.
+# What comes back from the device is at most 8 files of at most 16 MiB and 64 MiB in all per call. A "part" is one
+# plain tar split into chunks of CHUNK bytes (OUT_DIR/part<N>.tar.<k>) holding xz archives: base.tar.xz (the
+# fixtures, ops, ExportDB, logs; part 1 only) and one zoo/<model>.tar.xz per zoo model. Each zoo model is compressed
+# on its own (xz -9: its pt2, ONNX and TorchScript files hold the same weights, which a 64 MiB window shares), so
+# parts are filled by real compressed sizes.
 WORK=${MBGEN_WORK:-/tmp/mbgen}
 RESULTS=$WORK/out
+ZOOXZ=$WORK/zooxz
 CHUNK=$((15 * 1024 * 1024))
 PART_LIMIT=$((58 * 1024 * 1024))
-export XZ_OPT=${XZ_OPT:--6 -T0}
-# ZOO_PACK_FILES="model.pt2 cases.safetensors fixture.json" packs only those files of each zoo model (a third of the
-# size: no model.onnx, no model.ts.pt); empty packs whole folders.
+# ZOO_PACK_FILES="model.pt2 cases.safetensors fixture.json" packs only those files of each zoo model; empty packs all.
 ZOO_PACK_FILES=${ZOO_PACK_FILES:-}
 
 size_of() {  # total bytes of the given paths (0 for none)
@@ -15,59 +17,71 @@ size_of() {  # total bytes of the given paths (0 for none)
   du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'
 }
 
-# The paths (relative to $WORK) to pack for zoo model $1.
-zoo_paths() {
+# compress_zoo_model NAME: $ZOOXZ/NAME.tar.xz of the model's folder (or of its ZOO_PACK_FILES).
+compress_zoo_model() {
+  local name=$1 files=()
   if [ -z "$ZOO_PACK_FILES" ]; then
-    echo "out/zoo/$1"
+    files=("zoo/$name")
   else
-    for f in $ZOO_PACK_FILES; do
-      [ -e "$RESULTS/zoo/$1/$f" ] && echo "out/zoo/$1/$f"
-    done
+    for f in $ZOO_PACK_FILES; do [ -e "$RESULTS/zoo/$name/$f" ] && files+=("zoo/$name/$f"); done
   fi
+  tar -C "$RESULTS" -cf - "${files[@]}" | xz -9 -T1 > "$ZOOXZ/$name.tar.xz.tmp" && mv "$ZOOXZ/$name.tar.xz.tmp" "$ZOOXZ/$name.tar.xz"
 }
+export -f compress_zoo_model
+export RESULTS ZOOXZ ZOO_PACK_FILES
 
-# Zoo models not yet packed, smallest first, one "size name" per line.
-remaining_zoo() {
+# Compresses every finished zoo model not compressed yet, 14 at a time.
+compress_zoo() {
+  mkdir -p "$ZOOXZ"
   [ -d "$RESULTS/zoo" ] || return 0
   for d in "$RESULTS"/zoo/*/; do
-    [ -f "$d/fixture.json" ] || continue
     name=$(basename "$d")
+    [ -f "$d/fixture.json" ] && [ ! -f "$ZOOXZ/$name.tar.xz" ] && echo "$name"
+  done | xargs -r -P 14 -I{} bash -c 'compress_zoo_model "$1"' _ {}
+}
+
+# Compressed zoo models not yet packed, smallest first, one "size name" per line.
+remaining_zoo() {
+  [ -d "$ZOOXZ" ] || return 0
+  for f in "$ZOOXZ"/*.tar.xz; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f" .tar.xz)
     grep -qxF "$name" "$WORK/packed.txt" 2>/dev/null && continue
-    # shellcheck disable=SC2046 - one path per word
-    echo "$(cd "$WORK" && size_of $(zoo_paths "$name")) $name"
+    echo "$(size_of "$f") $name"
   done | sort -n
 }
 
-# pack_part N OUT_DIR BASE_PATHS...: tars BASE_PATHS (relative to $WORK) plus as many unpacked zoo models as fit in
-# PART_LIMIT into OUT_DIR/part<N>.tar.xz.<k>; appends the zoo models it took to $WORK/packed.txt.
+# pack_part N OUT_DIR BASE_PATHS...: a part holding base.tar.xz of BASE_PATHS (relative to $WORK; none for later
+# parts) and as many unpacked zoo models as fit in PART_LIMIT, as OUT_DIR/part<N>.tar.<k>; appends the zoo models
+# it took to $WORK/packed.txt.
 pack_part() {
   local n=$1 out=$2; shift 2
-  local base=("$@") used models=() size name tarball="$WORK/part$n.tar.xz"
-  used=$(cd "$WORK" && size_of "${base[@]}")
+  local stage="$WORK/stage$n" used=0 models=() size name
+  rm -rf "$stage" && mkdir -p "$stage/zoo"
+  if [ $# -gt 0 ]; then
+    tar -C "$WORK" -cf - "$@" | xz -9 -T0 > "$stage/base.tar.xz"
+    used=$(size_of "$stage/base.tar.xz")
+  fi
+  compress_zoo
   while read -r size name; do
     [ -n "$name" ] || continue
-    if [ $((used + size)) -le "$PART_LIMIT" ]; then
+    if [ $((used + size + 10240)) -le "$PART_LIMIT" ]; then
       models+=("$name")
-      used=$((used + size))
+      ln "$ZOOXZ/$name.tar.xz" "$stage/zoo/$name.tar.xz"
+      used=$((used + size + 1024))
     elif [ "$size" -gt "$PART_LIMIT" ]; then
-      echo "zoo model $name ($size bytes) is larger than a part: not packed" >&2
+      echo "zoo model $name ($size bytes compressed) is larger than a part: not packed" >&2
       echo "$name" >> "$WORK/packed.txt"
     fi
   done < <(remaining_zoo)
-  if [ $((${#base[@]} + ${#models[@]})) -eq 0 ]; then
+  if [ ! -f "$stage/base.tar.xz" ] && [ ${#models[@]} -eq 0 ]; then
     echo "part $n: nothing to pack"
     return 0
   fi
-  while :; do
-    # shellcheck disable=SC2046 - one path per word
-    tar -C "$WORK" -cJf "$tarball" "${base[@]}" $(for m in "${models[@]}"; do zoo_paths "$m"; done)
-    [ "$(size_of "$tarball")" -le "$PART_LIMIT" ] || [ ${#models[@]} -eq 0 ] && break
-    unset 'models[${#models[@]}-1]'  # compressed larger than the estimate: drop the largest model taken
-  done
   mkdir -p "$out"
-  split -b "$CHUNK" -d -a 1 "$tarball" "$out/part$n.tar.xz."
+  tar -C "$stage" -cf - . | split -b "$CHUNK" -d -a 1 - "$out/part$n.tar."
   for m in "${models[@]}"; do echo "$m"; done >> "$WORK/packed.txt"
-  echo "part $n: $(ls "$out"/part"$n".tar.xz.* | wc -l) files, $(size_of "$tarball") bytes, ${#models[@]} zoo models;" \
+  echo "part $n: $(ls "$out"/part"$n".tar.* | wc -l) files, $used bytes, ${#models[@]} zoo models;" \
        "$(remaining_zoo | wc -l) zoo models left"
-  rm -f "$tarball"
+  rm -rf "$stage"
 }
