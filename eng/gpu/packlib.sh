@@ -36,7 +36,7 @@ compress_zoo() {
   [ -d "$RESULTS/zoo" ] || return 0
   for d in "$RESULTS"/zoo/*/; do
     name=$(basename "$d")
-    [ -f "$d/fixture.json" ] && [ ! -f "$ZOOXZ/$name.tar.xz" ] && echo "$name"
+    if [ -f "$d/fixture.json" ] && [ ! -f "$ZOOXZ/$name.tar.xz" ]; then echo "$name"; fi
   done | xargs -r -P 14 -I{} bash -c 'compress_zoo_model "$1"' _ {}
 }
 
@@ -46,7 +46,7 @@ remaining_zoo() {
   for f in "$ZOOXZ"/*.tar.xz; do
     [ -f "$f" ] || continue
     name=$(basename "$f" .tar.xz)
-    grep -qxF "$name" "$WORK/packed.txt" 2>/dev/null && continue
+    if grep -qxF "$name" "$WORK/packed.txt" 2>/dev/null; then continue; fi
     echo "$(size_of "$f") $name"
   done | sort -n
 }
