@@ -2,6 +2,7 @@ using ModelBuild.Compiler.Shapes;
 using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Manifest;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch.Cuda;
 using ModelBuild.Runtime.Torch;
 
 namespace ModelBuild.Compiler;

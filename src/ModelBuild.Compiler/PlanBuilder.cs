@@ -32,7 +32,7 @@ public static class PlanBuilder
 
     /// <summary>The manifest's summary of the plan's blocks.</summary>
     public static IReadOnlyList<ManifestBlock> Describe(ExecutionPlan plan) =>
-        [.. plan.Blocks.Select(b => new ManifestBlock(b.Backend, b.OpCount, b.Inputs, b.Outputs))];
+        [.. plan.Blocks.Select(b => new ManifestBlock(b.Backend, b.OpCount, b.Inputs, b.Outputs) { NotCapturable = b.NotCapturable })];
 
     public static SafetensorsTensor ToSafetensors(Weight w) => new(w.ValueName, w.Meta.DType, w.Meta.StaticShape(), w.Read());
 }

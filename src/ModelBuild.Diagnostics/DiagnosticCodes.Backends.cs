@@ -13,4 +13,8 @@ public static partial class DiagnosticCodes
     public const string OnnxSessionFailed = "MB7004";
     /// <summary>ONNX Runtime failed while it ran a block.</summary>
     public const string OnnxRunFailed = "MB7005";
+    /// <summary>Note: a CUDA engine runs without CUDA graphs (the process cannot use them, or the plan cannot be captured), with the reason.</summary>
+    public const string CudaGraphsOff = "MB7006";
+    /// <summary>Note: inputs of one signature could not be captured as a CUDA graph and run without one, with the reason.</summary>
+    public const string CudaGraphCaptureFailed = "MB7007";
 }

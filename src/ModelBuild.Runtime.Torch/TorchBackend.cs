@@ -1,5 +1,9 @@
+using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Graph;
+using ModelBuild.Engine.Safetensors;
+using ModelBuild.Engine.Symbolic;
 using ModelBuild.Runtime.Backends;
+using ModelBuild.Runtime.Torch.Cuda;
 using ModelBuild.Runtime.Torch.Execution;
 using static TorchSharp.torch;
 
@@ -32,7 +36,64 @@ public sealed class TorchBackend : IExecutionBackend
         }
         var weights = context.Shared("torch.weights", () => new TorchWeights(context.Engine, device)).Get(block.Weights);
         var executor = new GraphExecutor(block.Nodes ?? [], block.Inputs, block.Outputs, weights, block.FreeAfter, device);
-        return new Runner(executor, device, SymIntInputs(block));
+        var symInts = SymIntInputs(block);
+        var eager = new Runner(executor, device, symInts);
+        return device.type == TorchSharp.DeviceType.CUDA && context.Options.CudaGraphs ? WithCudaGraphs(eager, executor, block, context, device, symInts) : eager;
+    }
+
+    /// <summary>The block replayed as CUDA graphs where it may be captured and graphs work in this process; else eager, with a note that says why.</summary>
+    private static IBlockRunner WithCudaGraphs(Runner eager, GraphExecutor executor, PlanBlock block, BlockContext context, Device device, bool[] symInts)
+    {
+        if (block.NotCapturable is { } why)
+        {
+            context.Note($"{DiagnosticCodes.CudaGraphsOff}: CUDA graphs are off for this engine: {why}.");
+            return eager;
+        }
+        if (CudaGraphSupport.Native is not { } native)
+        {
+            context.Note($"{DiagnosticCodes.CudaGraphsOff}: CUDA graphs are off in this process: {CudaGraphSupport.Reason}.");
+            return eager;
+        }
+        var runner = new CudaGraphRunner(eager, executor, device, symInts, native, context);
+        if (OptInputs(block, context, device) is { } opt)
+        {
+            try
+            {
+                runner.Prepare(opt);
+            }
+            finally
+            {
+                foreach (var value in opt)
+                {
+                    value.Dispose();
+                }
+            }
+        }
+        return runner;
+    }
+
+    /// <summary>Zero inputs at the engine's opt shape, when the block reads the model's inputs as they are; else null.</summary>
+    private static RunValue[]? OptInputs(PlanBlock block, BlockContext context, Device device)
+    {
+        var manifest = context.Engine.Manifest;
+        if (!block.Inputs.SequenceEqual(manifest.Inputs.Select(i => i.Name)))
+        {
+            return null;
+        }
+        var symbols = manifest.Symbols.ToDictionary(s => s.Key, s => s.Value.Opt, StringComparer.Ordinal);
+        var values = new RunValue[block.Inputs.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var input = manifest.Inputs[i];
+            if (!TensorDTypes.TryParse(input.DType, out var dtype))
+            {
+                return null;
+            }
+            long[] shape = [.. input.Dims.Select(d => long.TryParse(d, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n)
+                ? n : SymExpr.Parse(d).Evaluate(symbols))];
+            values[i] = new TorchValue(zeros(shape, dtype.ToScalarType(), device));
+        }
+        return values;
     }
 
     /// <summary>Which of the block's inputs its nodes read as sym-ints (sizes), not tensors.</summary>
@@ -47,7 +108,7 @@ public sealed class TorchBackend : IExecutionBackend
         return [.. block.Inputs.Select(symInts.Contains)];
     }
 
-    private sealed class Runner(GraphExecutor executor, Device device, bool[] symInts) : IBlockRunner
+    internal sealed class Runner(GraphExecutor executor, Device device, bool[] symInts) : IBlockRunner
     {
         public RunValue[] Run(ReadOnlySpan<RunValue> inputs)
         {

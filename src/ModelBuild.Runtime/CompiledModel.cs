@@ -39,6 +39,9 @@ public sealed class CompiledModel : IDisposable
     /// <summary>The backends the engine's blocks run on, in plan order without repeats.</summary>
     public IReadOnlyList<string> Backends { get; }
 
+    /// <summary>What the backends said about how they run this model, e.g. that CUDA graphs are off and why (<c>MB7006: ...</c>); empty when all is as compiled.</summary>
+    public IReadOnlyCollection<string> Notes => _context.Notes;
+
     /// <summary>This runtime's version, which the engine's <see cref="EngineManifest.RuntimeVersions"/> must allow.</summary>
     public static NuGetVersion RuntimeVersion { get; } = NuGetVersion.Parse(
         typeof(CompiledModel).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ModelBuild.RuntimeVersion").Value!);
@@ -76,11 +79,24 @@ public sealed class CompiledModel : IDisposable
     /// <param name="bytes">The engine's bytes; kept (not copied) while the model lives.</param>
     /// <param name="file">Named in errors.</param>
     /// <param name="device">Where to run; the device the engine was compiled for when null.</param>
-    public static CompiledModel Load(ReadOnlyMemory<byte> bytes, string file, string? device = null)
+    public static CompiledModel Load(ReadOnlyMemory<byte> bytes, string file, string? device = null) =>
+        Load(bytes, file, new ModelLoadOptions { Device = device });
+
+    /// <summary>Loads an engine file with options.</summary>
+    /// <param name="path">The engine written by <c>modelc compile</c> (or the build).</param>
+    /// <param name="options">Device, CUDA graphs.</param>
+    public static CompiledModel Load(string path, ModelLoadOptions options) => Load(File.ReadAllBytes(path), path, options);
+
+    /// <summary>Loads an engine from its bytes with options.</summary>
+    /// <param name="bytes">The engine's bytes; kept (not copied) while the model lives.</param>
+    /// <param name="file">Named in errors.</param>
+    /// <param name="options">Device, CUDA graphs.</param>
+    public static CompiledModel Load(ReadOnlyMemory<byte> bytes, string file, ModelLoadOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var engine = EngineFile.Read(bytes, file, RuntimeVersion);
-        var target = device ?? engine.Plan.Device;
-        var context = new BlockContext(engine, target, file);
+        var target = options.Device ?? engine.Plan.Device;
+        var context = new BlockContext(engine, target, file, options);
         var runners = new List<IBlockRunner>();
         try
         {

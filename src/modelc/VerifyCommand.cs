@@ -46,6 +46,10 @@ internal static class VerifyCommand
                     Console.Error.WriteLine($"modelc: error {failure.Message}");
                 }
             }
+            foreach (var note in engine.Notes)
+            {
+                Console.Out.WriteLine($"note {note}");
+            }
             Console.Out.WriteLine($"{passed} passed, {failed} failed");
             return failed == 0 ? 0 : 1;
         }));

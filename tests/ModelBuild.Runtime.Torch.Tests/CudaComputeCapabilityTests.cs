@@ -1,3 +1,4 @@
+using ModelBuild.Runtime.Torch.Cuda;
 using System.Runtime.InteropServices;
 
 namespace ModelBuild.Runtime.Torch.Tests;

@@ -87,18 +87,21 @@ public sealed class CompileVerifyRunCommandTests
         var json = Path.Combine(Work, "bench.json");
         Assert.AreEqual(0, Modelc("compile", TestPaths.Fixture("mlp", "model.pt2"), "-o", engine, "--name", "mlp").Code);
 
-        var bench = Modelc("bench", engine, "--cases", TestPaths.Fixture("mlp", "cases.safetensors"), "--case", "max", "--warmup", "1", "--iterations", "7", "--json", json);
+        var bench = Modelc("bench", engine, "--cases", TestPaths.Fixture("mlp", "cases.safetensors"), "--case", "max,min", "--warmup", "1", "--iterations", "7", "--json", json);
 
         Assert.AreEqual(0, bench.Code, bench.Stderr);
         StringAssert.StartsWith(bench.Stdout, "bench mlp on cpu fp32, case max: load ");
+        StringAssert.Contains(bench.Stdout, "bench mlp on cpu fp32, case min: load ");
         using var result = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
         var root = result.RootElement;
-        Assert.AreEqual("max", root.GetProperty("case").GetString());
         Assert.AreEqual(System.Text.Json.JsonValueKind.Null, root.GetProperty("computeCapability").ValueKind);
-        Assert.AreEqual(7, root.GetProperty("runs").GetInt32());
-        var p10 = root.GetProperty("p10Us").GetDouble();
-        var median = root.GetProperty("medianUs").GetDouble();
-        Assert.IsTrue(p10 > 0 && p10 <= median && median <= root.GetProperty("p90Us").GetDouble(), bench.Stdout);
+        var runs = root.GetProperty("results").EnumerateArray().ToList();
+        CollectionAssert.AreEqual(new[] { "max", "min" }, runs.Select(r => r.GetProperty("case").GetString()).ToArray());
+        Assert.IsFalse(runs[0].GetProperty("cudaGraphs").GetBoolean(), "a CPU engine replays no CUDA graphs");
+        Assert.AreEqual(7, runs[0].GetProperty("runs").GetInt32());
+        var p10 = runs[0].GetProperty("p10Us").GetDouble();
+        var median = runs[0].GetProperty("medianUs").GetDouble();
+        Assert.IsTrue(p10 > 0 && p10 <= median && median <= runs[0].GetProperty("p90Us").GetDouble(), bench.Stdout);
     }
 
     private static int CasesCount(string path) =>

@@ -29,6 +29,7 @@ public sealed class TorchBackendCompiler : IBackendCompiler
             Weights = weightNames,
             FreeAfter = MemoryPlanner.FreeAfter(block.Nodes, block.Inputs, weightNames, block.Outputs),
             OpCount = block.Nodes.Count,
+            NotCapturable = CudaGraphCapture.WhyNot(block.Nodes),
         };
         return new CompiledBlock(plan, [.. weights.Select(PlanBuilder.ToSafetensors)]);
     }

@@ -34,4 +34,7 @@ public sealed record PlanBlock(string Backend, IReadOnlyList<string> Inputs, IRe
 
     /// <summary>How many graph nodes the block runs (for inspection; a compiled payload may fuse them).</summary>
     public int OpCount { get; init; }
+
+    /// <summary>Why the block may not be captured as a CUDA graph (an op that synchronizes with the host, random numbers, data-dependent control flow); null when it may.</summary>
+    public string? NotCapturable { get; init; }
 }

@@ -62,7 +62,11 @@ public sealed record ManifestSymbol(long Min, long Opt, long Max);
 public sealed record ManifestRelation(string Expr, long Min, long Max);
 
 /// <summary>One block of the plan as inspection shows it.</summary>
-public sealed record ManifestBlock(string Backend, int OpCount, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs);
+public sealed record ManifestBlock(string Backend, int OpCount, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs)
+{
+    /// <summary>Why a CUDA engine may not replay this block as a CUDA graph; null when it may.</summary>
+    public string? NotCapturable { get; init; }
+}
 
 /// <param name="Requested">auto, torch or onnxruntime: what the item or --backend asked for.</param>
 /// <param name="Chosen">the candidate the engine holds.</param>

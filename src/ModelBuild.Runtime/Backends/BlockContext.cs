@@ -11,12 +11,27 @@ namespace ModelBuild.Runtime.Backends;
 public sealed class BlockContext : IDisposable
 {
     private readonly ConcurrentDictionary<string, object> _shared = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _notes = new();
 
-    internal BlockContext(EngineFile engine, string device, string file)
+    internal BlockContext(EngineFile engine, string device, string file, ModelLoadOptions options)
     {
         Engine = engine;
         Device = device;
         File = file;
+        Options = options;
+    }
+
+    /// <summary>How the model is being loaded.</summary>
+    public ModelLoadOptions Options { get; }
+
+    /// <summary>What the backends said about how they run the model (a fallback and its reason), oldest first.</summary>
+    public IReadOnlyCollection<string> Notes => _notes;
+
+    /// <summary>Records <paramref name="note"/> (an <c>MBxxxx:</c> line) for <see cref="CompiledModel.Notes"/> and as a trace warning; a backend may note at load and during runs.</summary>
+    public void Note(string note)
+    {
+        _notes.Enqueue(note);
+        System.Diagnostics.Trace.TraceWarning($"{File}: {note}");
     }
 
     /// <summary>The engine being loaded.</summary>

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace ModelBuild.Runtime.Torch;
+namespace ModelBuild.Runtime.Torch.Cuda;
 
 /// <summary>
 /// The compute capability of a CUDA device ("9.0" for an H100 or H200), asked of the CUDA driver API, which every

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace ModelBuild.Runtime.Torch;
+namespace ModelBuild.Runtime.Torch.Cuda;
 
 /// <summary>
 /// An fp32 engine is validated at fp32 tolerance (1e-4), but libtorch lets cuDNN run fp32 convolutions in TF32
