@@ -43,9 +43,16 @@ public sealed class CompiledModel : IDisposable
     public static NuGetVersion RuntimeVersion { get; } = NuGetVersion.Parse(
         typeof(CompiledModel).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ModelBuild.RuntimeVersion").Value!);
 
+    /// <summary>Loads the engine file at <paramref name="path"/> (written by <c>modelc compile</c> or copied beside the app by the SDK).</summary>
+    /// <param name="path">The engine file.</param>
     /// <param name="device">Where to run; the device the engine was compiled for when null.</param>
+    /// <exception cref="ModelBuildException">MB4xxx when the file is not an engine this runtime may load.</exception>
     public static CompiledModel Load(string path, Device? device = null) => Load(File.ReadAllBytes(path), path, device);
 
+    /// <summary>Loads an engine from <paramref name="stream"/>, read to its end.</summary>
+    /// <param name="stream">The engine's bytes.</param>
+    /// <param name="device">Where to run; the device the engine was compiled for when null.</param>
+    /// <param name="name">Names the engine in errors.</param>
     public static CompiledModel Load(Stream stream, Device? device = null, string name = "<stream>")
     {
         using var copy = new MemoryStream();
@@ -54,6 +61,10 @@ public sealed class CompiledModel : IDisposable
     }
 
     /// <summary>Loads an engine embedded in an assembly (the ModelBuild SDK embeds them as resources).</summary>
+    /// <param name="assembly">The assembly holding the resource.</param>
+    /// <param name="resourceName">The resource's logical name (a generated accessor's <c>ResourceName</c>).</param>
+    /// <param name="device">Where to run; the device the engine was compiled for when null.</param>
+    /// <exception cref="ModelBuildException">MB4009 when the assembly has no such resource.</exception>
     public static CompiledModel Load(Assembly assembly, string resourceName, Device? device = null)
     {
         using var stream = assembly.GetManifestResourceStream(resourceName) ?? throw new ModelBuildException(DiagnosticCodes.EngineResourceNotFound,
@@ -61,7 +72,10 @@ public sealed class CompiledModel : IDisposable
         return Load(stream, device, $"{assembly.GetName().Name}:{resourceName}");
     }
 
+    /// <summary>Loads an engine held in memory; its weights are read from <paramref name="bytes"/> without a copy of the file.</summary>
+    /// <param name="bytes">The engine's bytes.</param>
     /// <param name="file">Named in errors.</param>
+    /// <param name="device">Where to run; the device the engine was compiled for when null.</param>
     public static CompiledModel Load(ReadOnlyMemory<byte> bytes, string file, Device? device = null)
     {
         var engine = EngineFile.Read(bytes, file, RuntimeVersion);
@@ -92,6 +106,7 @@ public sealed class CompiledModel : IDisposable
         return results;
     }
 
+    /// <summary>Frees the engine's weights and native state; outputs already returned stay valid.</summary>
     public void Dispose() => _runner.Dispose();
 
     private Tensor Prepare(Tensor input)

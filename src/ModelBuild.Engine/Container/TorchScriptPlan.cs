@@ -8,9 +8,12 @@ namespace ModelBuild.Engine.Container;
 /// </summary>
 public static class TorchScriptPlan
 {
+    /// <summary>The target of the plan's one node.</summary>
     public const string Target = "modelbuild.torchscript.forward";
+    /// <summary>The name of the U8 tensor that holds the TorchScript archive's bytes.</summary>
     public const string ModuleWeight = "torchscript_module";
 
+    /// <summary>The plan that runs the module's forward on <paramref name="inputs"/>, producing <paramref name="outputs"/>, on <paramref name="device"/>.</summary>
     public static ExecutionPlan Create(IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, string device) =>
         new(inputs, outputs, [ModuleWeight],
             [new GraphNode(Target,
@@ -19,5 +22,6 @@ public static class TorchScriptPlan
             [[]])
         { Device = device };
 
+    /// <summary>Whether <paramref name="plan"/> is such a plan.</summary>
     public static bool IsTorchScript(ExecutionPlan plan) => plan.Nodes is [{ Target: Target }];
 }

@@ -83,6 +83,7 @@ public sealed class GraphExecutor : IDisposable
         }
     }
 
+    /// <summary>Frees the weights the executor prepared for its device; outputs already returned stay valid.</summary>
     public void Dispose()
     {
         if (disposed)
