@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Packs ModelBuild.Sdk, ModelBuild.Runtime and what the runtime package depends on into artifacts/packages
-# (the local feed that NuGet.config maps ModelBuild.* to), at the version of eng/Versions.props.
+# Packs every package into artifacts/packages (the local feed that NuGet.config maps ModelBuild.* and modelc to), at
+# the version of eng/Versions.props: ModelBuild.Sdk, ModelBuild.Runtime and the libraries it depends on (each with a
+# .snupkg of its symbols), the modelc .NET tool and the dotnet new templates (ModelBuild.Templates).
 # Same-version packages already extracted in the NuGet cache are stale copies: they are removed, so the next
 # restore takes these.
 set -euo pipefail
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 configuration="${CONFIGURATION:-Release}"
 version=$(sed -n 's|.*<ModelBuildVersion>\(.*\)</ModelBuildVersion>.*|\1|p' eng/Versions.props)
-packages=(src/ModelBuild.Diagnostics src/ModelBuild.Engine src/ModelBuild.Runtime sdk/ModelBuild.Sdk)
+packages=(src/ModelBuild.Diagnostics src/ModelBuild.Engine src/ModelBuild.Runtime sdk/ModelBuild.Sdk src/modelc templates/ModelBuild.Templates)
 for project in "${packages[@]}"; do
   dotnet pack "$project" -c "$configuration" -o artifacts/packages -warnaserror -nologo -v:q -clp:NoSummary
 done

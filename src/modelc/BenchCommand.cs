@@ -29,7 +29,7 @@ internal static class BenchCommand
         var iterationsOption = new Option<int>("--iterations") { Description = "Timed runs (at most; timing also stops after 3 s).", DefaultValueFactory = _ => 200 };
         var jsonOption = new Option<FileInfo?>("--json") { Description = "Also write the numbers as a JSON object to this file." };
         var command = new Command("bench", "Time an engine's load and its runs on one case.") { engineArg, casesOption, caseOption, warmupOption, iterationsOption, jsonOption };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.RunOnLibTorch(() =>
         {
             var enginePath = parse.GetValue(engineArg)!.FullName;
             var casesPath = parse.GetValue(casesOption)!.FullName;

@@ -26,7 +26,7 @@ internal static class CompileCommand
         var tolerance = new Option<double?>("--tolerance") { Description = "atol = rtol of the validation (default 1e-4 at fp32, 1e-2 fp16, 5e-2 bf16)." };
         var cases = new Option<FileInfo?>("--cases") { Description = "A cases.safetensors file whose cases the engine must also reproduce." };
         var command = new Command("compile", "Compile a model into a validated engine.") { model, output, device, precision, shapes, name, tolerance, cases };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.RunOnLibTorch(() =>
         {
             var path = parse.GetValue(model)!.FullName;
             var options = new CompileOptions(path)
