@@ -19,48 +19,81 @@ public sealed class PackageContentTests
 
     private static readonly Guid SourceLinkKind = new("CC110556-A091-4D38-9FEC-25AB9A351A6A");
 
-    [TestMethod]
-    [DataRow("ModelBuild.Diagnostics")]
-    [DataRow("ModelBuild.Engine")]
-    [DataRow("ModelBuild.Runtime")]
-    [DataRow("ModelBuild.Sdk")]
-    [DataRow("modelc")]
-    [DataRow("ModelBuild.Templates")]
-    public void Every_package_has_a_description_a_readme_with_an_example_and_the_repository(string id)
+    /// <summary>Every package eng/pack.sh made at this version, by id (a package added later is checked too).</summary>
+    private static IReadOnlyList<string> PackageIds()
     {
-        using var package = Open($"{id}.{IntegrationWorkspace.Version}.nupkg");
-        var metadata = Metadata(package);
-
-        var description = Element(metadata, "description");
-        Assert.IsTrue(description.Length > 40 && description != "Package Description", $"{id}: description '{description}'");
-        Assert.AreEqual("README.md", Element(metadata, "readme"));
-        var readme = Text(package, "README.md");
-        StringAssert.StartsWith(readme, $"# {id}\n");
-        StringAssert.Contains(readme, "```", $"{id}: the README shows how to use the package");
-        var repository = metadata.Elements().Single(e => e.Name.LocalName == "repository");
-        StringAssert.StartsWith(RepositoryUrl, "https://github.com/");
-        Assert.AreEqual(RepositoryUrl, (string?)repository.Attribute("url"));
-        StringAssert.Matches((string?)repository.Attribute("commit"), new System.Text.RegularExpressions.Regex("^[0-9a-f]{40}$"));
+        var suffix = $".{IntegrationWorkspace.Version}.nupkg";
+        var ids = Directory.GetFiles(IntegrationWorkspace.Feed, "*" + suffix).Select(f => Path.GetFileName(f)[..^suffix.Length]).Order(StringComparer.Ordinal).ToList();
+        foreach (var expected in new[] { "ModelBuild.Diagnostics", "ModelBuild.Engine", "ModelBuild.Runtime", "ModelBuild.Sdk", "ModelBuild.Templates", "modelc" })
+        {
+            CollectionAssert.Contains(ids, expected, $"eng/pack.sh made no {expected} in {IntegrationWorkspace.Feed}");
+        }
+        return ids;
     }
 
     [TestMethod]
-    [DataRow("ModelBuild.Diagnostics", "netstandard2.0", "T:ModelBuild.Diagnostics.ModelBuildException")]
-    [DataRow("ModelBuild.Engine", "net10.0", "T:ModelBuild.Engine.Container.EngineFile")]
-    [DataRow("ModelBuild.Runtime", "net10.0", "M:ModelBuild.Runtime.CompiledModel.Run(TorchSharp.torch.Tensor[])")]
-    public void A_library_ships_xml_docs_and_symbols_whose_source_link_points_at_the_packed_commit(string id, string framework, string documentedMember)
+    public void Every_package_has_a_description_a_readme_with_an_example_and_the_repository()
     {
-        using var package = Open($"{id}.{IntegrationWorkspace.Version}.nupkg");
-        using var symbols = Open($"{id}.{IntegrationWorkspace.Version}.snupkg");
+        StringAssert.StartsWith(RepositoryUrl, "https://github.com/");
+        foreach (var id in PackageIds())
+        {
+            using var package = Open($"{id}.{IntegrationWorkspace.Version}.nupkg");
+            var metadata = Metadata(package);
 
-        var docs = XDocument.Parse(Text(package, $"lib/{framework}/{id}.xml"));
+            var description = Element(metadata, "description");
+            Assert.IsTrue(description.Length > 40 && description != "Package Description", $"{id}: description '{description}'");
+            Assert.AreEqual("README.md", Element(metadata, "readme"), id);
+            var readme = Text(package, "README.md");
+            StringAssert.StartsWith(readme, $"# {id}\n");
+            StringAssert.Contains(readme, "```", $"{id}: the README shows how to use the package");
+            var repository = metadata.Elements().Single(e => e.Name.LocalName == "repository");
+            Assert.AreEqual(RepositoryUrl, (string?)repository.Attribute("url"), id);
+            StringAssert.Matches((string?)repository.Attribute("commit"), new System.Text.RegularExpressions.Regex("^[0-9a-f]{40}$"), id);
+        }
+    }
+
+    [TestMethod]
+    public void Every_library_ships_xml_docs_and_symbols_whose_source_link_points_at_the_packed_commit()
+    {
+        var libraries = 0;
+        foreach (var id in PackageIds())
+        {
+            using var package = Open($"{id}.{IntegrationWorkspace.Version}.nupkg");
+            foreach (var dll in package.Entries.Select(e => e.FullName).Where(f => f.StartsWith("lib/", StringComparison.Ordinal) && f.EndsWith(".dll", StringComparison.Ordinal)).ToList())
+            {
+                libraries++;
+                using var symbols = Open($"{id}.{IntegrationWorkspace.Version}.snupkg");
+                CheckDocs(id, XDocument.Parse(Text(package, Path.ChangeExtension(dll, ".xml"))));
+                CheckSymbols(id, Bytes(package, dll), Bytes(symbols, Path.ChangeExtension(dll, ".pdb")), Metadata(package));
+            }
+        }
+        Assert.IsTrue(libraries >= 3, "ModelBuild.Diagnostics, ModelBuild.Engine and ModelBuild.Runtime each ship one library");
+    }
+
+    [TestMethod]
+    public void The_runtime_api_users_call_first_is_documented()
+    {
+        using var package = Open($"ModelBuild.Runtime.{IntegrationWorkspace.Version}.nupkg");
+        var members = XDocument.Parse(Text(package, "lib/net10.0/ModelBuild.Runtime.xml")).Descendants("member")
+            .ToDictionary(m => (string)m.Attribute("name")!, m => m.Element("summary")?.Value.Trim() ?? "");
+
+        StringAssert.Contains(members["M:ModelBuild.Runtime.CompiledModel.Load(System.String,TorchSharp.torch.Device)"], "engine file");
+        StringAssert.Contains(members["M:ModelBuild.Runtime.CompiledModel.Run(TorchSharp.torch.Tensor[])"], "compiled ranges");
+    }
+
+    private static void CheckDocs(string id, XDocument docs)
+    {
         var members = docs.Descendants("member").ToList();
-        CollectionAssert.Contains(members.Select(m => (string?)m.Attribute("name")).ToList(), documentedMember);
+        Assert.IsNotEmpty(members, $"{id}: no documented member");
         var empty = members.Where(m => string.IsNullOrWhiteSpace(m.Value) && !m.Elements("inheritdoc").Any()).Select(m => (string?)m.Attribute("name")).ToList();
         Assert.IsEmpty(empty, $"{id}: members documented with nothing: {string.Join(", ", empty)}");
+    }
 
-        using var assembly = new PEReader(new MemoryStream(Bytes(package, $"lib/{framework}/{id}.dll")));
+    private static void CheckSymbols(string id, byte[] dll, byte[] pdbBytes, XElement metadata)
+    {
+        using var assembly = new PEReader(new MemoryStream(dll));
         var codeView = assembly.ReadCodeViewDebugDirectoryData(assembly.ReadDebugDirectory().Single(d => d.Type == DebugDirectoryEntryType.CodeView));
-        using var pdb = MetadataReaderProvider.FromPortablePdbStream(new MemoryStream(Bytes(symbols, $"lib/{framework}/{id}.pdb")));
+        using var pdb = MetadataReaderProvider.FromPortablePdbStream(new MemoryStream(pdbBytes));
         var reader = pdb.GetMetadataReader();
         Assert.AreEqual(codeView.Guid, new BlobContentId(reader.DebugMetadataHeader!.Id).Guid, $"{id}: the symbols belong to the packed assembly");
 
@@ -68,8 +101,8 @@ public sealed class PackageContentTests
             .Single(c => reader.GetGuid(c.Kind) == SourceLinkKind);
         using var json = JsonDocument.Parse(reader.GetBlobBytes(sourceLink.Value));
         var target = json.RootElement.GetProperty("documents").EnumerateObject().Single().Value.GetString();
-        var commit = (string?)Metadata(package).Elements().Single(e => e.Name.LocalName == "repository").Attribute("commit");
-        Assert.AreEqual($"{RepositoryUrl.Replace("https://github.com/", "https://raw.githubusercontent.com/")}/{commit}/*", target);
+        var commit = (string?)metadata.Elements().Single(e => e.Name.LocalName == "repository").Attribute("commit");
+        Assert.AreEqual($"{RepositoryUrl.Replace("https://github.com/", "https://raw.githubusercontent.com/")}/{commit}/*", target, id);
     }
 
     [TestMethod]
