@@ -15,6 +15,10 @@ public static partial class DiagnosticCodes
     public const string ElfCorrupt = "MB0003";
     /// <summary>A version requirement to weaken is used by a relocation, so weakening it would break loading.</summary>
     public const string ElfVersionInUse = "MB0004";
+    /// <summary>modelc found no libtorch to run models on (beside it, in MODELBUILD_LIBTORCH_DIR, on the library path or in the NuGet packages folder).</summary>
+    public const string ModelcLibTorchMissing = "MB0010";
+    /// <summary>modelc found libtorch but the native loader refused it (a missing dependency, another architecture).</summary>
+    public const string ModelcLibTorchLoadFailed = "MB0011";
 
     /// <summary>A safetensors file (engine, cases, inputs) is truncated or its header is not valid.</summary>
     public const string SafetensorsMalformed = "MB4001";

@@ -8,6 +8,10 @@ namespace ModelBuild.Diagnostics;
 /// </summary>
 public class ModelBuildException : Exception
 {
+    /// <param name="code">the failure's code, one of <see cref="DiagnosticCodes"/> (e.g. <c>MB5003</c>).</param>
+    /// <param name="message">one sentence that says what is wrong and, where it helps, what to do.</param>
+    /// <param name="file">the model, engine or project file the failure concerns, if any.</param>
+    /// <param name="inner">the failure that caused this one, if any.</param>
     public ModelBuildException(string code, string message, string? file = null, Exception? inner = null)
         : base(Format(code, message, file), inner)
     {
@@ -16,11 +20,13 @@ public class ModelBuildException : Exception
         File = file;
     }
 
+    /// <summary>The code from <see cref="DiagnosticCodes"/>: compare it to tell failures apart.</summary>
     public string Code { get; }
 
     /// <summary>The sentence without code and file.</summary>
     public string Detail { get; }
 
+    /// <summary>The model, engine or project file the failure concerns; null when it concerns none.</summary>
     public string? File { get; }
 
     private static string Format(string code, string message, string? file) =>

@@ -7,6 +7,7 @@ namespace ModelBuild.Runtime.Torch;
 /// <summary>Moves tensors between safetensors bytes and TorchSharp, one copy each way.</summary>
 public static class TorchTensorConversion
 {
+    /// <summary>TorchSharp's dtype of a safetensors dtype.</summary>
     public static ScalarType ToScalarType(this TensorDType dtype) => dtype switch
     {
         TensorDType.F64 => ScalarType.Float64,
@@ -22,6 +23,8 @@ public static class TorchTensorConversion
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
     };
 
+    /// <summary>The safetensors dtype of a TorchSharp dtype.</summary>
+    /// <exception cref="NotSupportedException">for dtypes safetensors has no name for (complex, quantized).</exception>
     public static TensorDType ToTensorDType(this ScalarType type) => type switch
     {
         ScalarType.Float64 => TensorDType.F64,
@@ -45,6 +48,8 @@ public static class TorchTensorConversion
         return t;
     }
 
+    /// <summary>A new CPU tensor holding a copy of tensor <paramref name="name"/> of <paramref name="file"/> (a cases file's <c>opt.in.0</c>, say).</summary>
+    /// <exception cref="ModelBuild.Diagnostics.ModelBuildException">MB4010 when the file has no such tensor.</exception>
     public static Tensor ToTensor(this SafetensorsFile file, string name)
     {
         var e = file.Entry(name);

@@ -18,6 +18,7 @@ public sealed class InputShapeValidator
     private readonly SymExpr?[][] _dims;
     private readonly (ManifestRelation Relation, SymExpr Expr)[] _relations;
 
+    /// <summary>Prepares the checks of <paramref name="manifest"/>'s inputs, symbols and relations once.</summary>
     public InputShapeValidator(EngineManifest manifest)
     {
         _manifest = manifest;

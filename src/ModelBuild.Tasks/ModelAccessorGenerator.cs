@@ -29,6 +29,10 @@ public static class ModelAccessorGenerator
         "using", "virtual", "void", "volatile", "while",
     };
 
+    /// <summary>The members of every generated class: a class of one of these names would not compile (CS0542).</summary>
+    public static IReadOnlyList<string> MemberNames { get; } =
+        ["Model", "Load", "Run", "Dispose", "ResourceName", "EngineFileName", "EngineDirectory", "Outputs"];
+
     /// <param name="sourceFile">the model as the project names it, for the docs.</param>
     /// <param name="torchApi">also generate TorchSharp overloads (the app references ModelBuild.Runtime.Torch).</param>
     public static string Generate(EngineSignature engine, string @namespace, string className, string sourceFile, EngineLocation location,

@@ -69,6 +69,8 @@ public sealed class ModelCompile : ToolTask
         EnvironmentVariables = new[]
         {
             $"{libraryPath}={LibTorchDir}{(string.IsNullOrEmpty(existing) ? "" : Path.PathSeparator + existing)}",
+            // modelc loads libtorch from the folder resolved here (property first), not from an inherited variable.
+            $"{ModelcToolSelection.LibTorchVariable}={LibTorchDir}",
         };
         return base.Execute();
     }

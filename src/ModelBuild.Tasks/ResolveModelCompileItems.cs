@@ -81,6 +81,13 @@ public sealed class ResolveModelCompileItems : Task, IIncrementalTask
         {
             throw new ModelBuildException(DiagnosticCodes.InvalidAccessorName, $"ClassName '{className}' is not a C# identifier.", item.ItemSpec);
         }
+        if (ModelAccessorGenerator.MemberNames.Contains(className))
+        {
+            var from = Metadata(item, "ClassName").Length > 0 ? "ClassName" : "the file name";
+            throw new ModelBuildException(DiagnosticCodes.InvalidAccessorName,
+                $"the generated class would be named '{className}' (from {from}), which is also the name of one of its members " +
+                $"({string.Join(", ", ModelAccessorGenerator.MemberNames)}); set ClassName to another name, e.g. ClassName=\"{className}Engine\".", item.ItemSpec);
+        }
         var @namespace = Metadata(item, "Namespace") is { Length: > 0 } ns ? ns : "Models";
         if (!@namespace.Split('.').All(ModelAccessorGenerator.IsIdentifier))
         {

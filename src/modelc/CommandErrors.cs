@@ -20,4 +20,11 @@ internal static class CommandErrors
             return 1;
         }
     }
+
+    /// <summary><see cref="Run"/> for the commands that run models: libtorch is found and loaded first (MB0010, MB0011).</summary>
+    public static int RunOnLibTorch(Func<int> command) => Run(() =>
+    {
+        LibTorchLocator.EnsureLoaded();
+        return command();
+    });
 }

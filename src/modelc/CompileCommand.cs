@@ -41,7 +41,7 @@ internal static class CompileCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var command = new Command("compile", "Compile a model into a validated engine.") { model, output, device, precision, shapes, name, tolerance, cases, backend, minBlockSize, torchOps };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.RunOnLibTorch(() =>
         {
             var path = parse.GetValue(model)!.FullName;
             var options = new CompileOptions(path)

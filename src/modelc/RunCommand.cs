@@ -21,7 +21,7 @@ internal static partial class RunCommand
         var input = new Option<FileInfo>("--input") { Description = "A safetensors file with the inputs.", Required = true };
         var output = new Option<FileInfo>("--output", "-o") { Description = "The safetensors file to write the outputs to.", Required = true };
         var command = new Command("run", "Run an engine on the inputs of a safetensors file.") { engineArg, input, output };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.RunOnLibTorch(() =>
         {
             var inputPath = parse.GetValue(input)!.FullName;
             using var engine = CompiledModel.Load(parse.GetValue(engineArg)!.FullName);

@@ -21,7 +21,7 @@ internal static class VerifyCommand
         var engineArg = new Argument<FileInfo>("engine") { Description = "An engine written by modelc compile." };
         var casesOption = new Option<FileInfo>("--cases") { Description = "Tensors <case>.in.<i> and <case>.out.<j>.", Required = true };
         var command = new Command("verify", "Run every case of a cases file through an engine and compare.") { engineArg, casesOption };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.RunOnLibTorch(() =>
         {
             var enginePath = parse.GetValue(engineArg)!.FullName;
             var casesPath = parse.GetValue(casesOption)!.FullName;

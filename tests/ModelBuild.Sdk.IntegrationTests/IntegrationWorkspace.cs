@@ -14,6 +14,12 @@ public static class IntegrationWorkspace
 
     public static string PackagesFolder { get; private set; } = "";
 
+    /// <summary>artifacts/packages: the local feed eng/pack.sh packs every package into.</summary>
+    public static string Feed { get; } = Path.Combine(TestPaths.RepoRoot, "artifacts", "packages");
+
+    /// <summary>samples/Classifier/models: a small CNN (small_cnn.pt2) and PyTorch's outputs for it (cases.safetensors).</summary>
+    public static string SampleModels { get; } = Path.Combine(TestPaths.RepoRoot, "samples", "Classifier", "models");
+
     public static string Version { get; } = typeof(IntegrationWorkspace).Assembly
         .GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false).Cast<System.Reflection.AssemblyMetadataAttribute>()
         .Single(a => a.Key == "ModelBuild.Version").Value!;
@@ -21,8 +27,7 @@ public static class IntegrationWorkspace
     [AssemblyInitialize]
     public static void Create(TestContext context)
     {
-        var feed = Path.Combine(TestPaths.RepoRoot, "artifacts", "packages");
-        var sdkPackage = Path.Combine(feed, $"ModelBuild.Sdk.{Version}.nupkg");
+        var sdkPackage = Path.Combine(Feed, $"ModelBuild.Sdk.{Version}.nupkg");
         if (!File.Exists(sdkPackage))
         {
             Assert.Fail($"{sdkPackage} is missing: run eng/pack.sh first (eng/test.sh does).");
@@ -39,11 +44,11 @@ public static class IntegrationWorkspace
             <configuration>
               <packageSources>
                 <clear />
-                <add key="modelbuild-local" value="{feed}" />
+                <add key="modelbuild-local" value="{Feed}" />
                 <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
               </packageSources>
               <packageSourceMapping>
-                <packageSource key="modelbuild-local"><package pattern="ModelBuild.*" /></packageSource>
+                <packageSource key="modelbuild-local"><package pattern="ModelBuild.*" /><package pattern="modelc" /></packageSource>
                 <packageSource key="nuget.org"><package pattern="*" /></packageSource>
               </packageSourceMapping>
             </configuration>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using ModelBuild.Tests;
 
 namespace ModelBuild.Sdk.IntegrationTests;
@@ -18,6 +16,9 @@ internal sealed class TestProject
     public string ProjectFile => Path.Combine(Directory, Name + ".csproj");
     public string OutputDirectory => Path.Combine(Directory, "bin", "Debug", "net10.0");
     public string ModelBuildDirectory => Path.Combine(Directory, "obj", "Debug", "net10.0", "modelbuild");
+
+    /// <summary>A project that exists already (made by dotnet new): <paramref name="name"/>.csproj in <paramref name="directory"/>.</summary>
+    public static TestProject At(string directory, string name) => new(directory, name);
 
     /// <param name="items">ModelCompile elements (and anything else) for the project's ItemGroup.</param>
     /// <param name="properties">extra PropertyGroup content.</param>
@@ -72,31 +73,7 @@ internal sealed class TestProject
     public int LineOf(string text) =>
         File.ReadAllLines(ProjectFile).Select((l, i) => (l, i)).First(x => x.l.Contains(text, StringComparison.Ordinal)).i + 1;
 
-    private ProcessResult Run(string file, string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = Directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        // The test host runs under dotnet test: its MSBuild variables must not leak into the builds under test.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-        start.Environment["NUGET_PACKAGES"] = IntegrationWorkspace.PackagesFolder;
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        process.WaitForExit();
-        return new ProcessResult(process.ExitCode, output.ToString());
-    }
+    private ProcessResult Run(string file, string[] arguments) => DotnetCli.Run(Directory, file, arguments);
 }
 
 internal sealed record ProcessResult(int ExitCode, string Output)

@@ -62,6 +62,20 @@ public sealed class ResolveModelCompileItemsTests
     }
 
     [TestMethod]
+    public void A_class_name_that_is_also_a_member_of_the_accessor_is_refused_with_MB6006()
+    {
+        File.Copy(Path.Combine(_dir, "models", "mlp.pt2"), Path.Combine(_dir, "models", "model.pt2"));
+
+        var (task, log) = Run(Item("models/model.pt2"));
+
+        Assert.IsEmpty(task.ResolvedItems);
+        var error = log.Errors.Single();
+        Assert.AreEqual(DiagnosticCodes.InvalidAccessorName, error.Code);
+        StringAssert.Contains(error.Message, "'Model' (from the file name)");
+        StringAssert.Contains(error.Message, "ClassName=\"ModelEngine\"");
+    }
+
+    [TestMethod]
     public void The_stamp_is_rewritten_only_when_the_options_change()
     {
         var (task, _) = Run(Item("models/mlp.pt2"));

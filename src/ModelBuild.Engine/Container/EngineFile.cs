@@ -15,9 +15,13 @@ namespace ModelBuild.Engine.Container;
 /// </summary>
 public sealed class EngineFile
 {
+    /// <summary>The value of <see cref="FormatKey"/> that marks a safetensors file as an engine.</summary>
     public const string FormatName = "modelbuild-engine";
+    /// <summary>The <c>__metadata__</c> key of the format marker.</summary>
     public const string FormatKey = "format";
+    /// <summary>The <c>__metadata__</c> key of the manifest JSON.</summary>
     public const string ManifestKey = "manifest";
+    /// <summary>The <c>__metadata__</c> key of the execution plan JSON.</summary>
     public const string PlanKey = "plan";
 
     private EngineFile(EngineManifest manifest, ExecutionPlan plan, SafetensorsFile tensors)
@@ -27,8 +31,10 @@ public sealed class EngineFile
         Tensors = tensors;
     }
 
+    /// <summary>What the engine was compiled from, for, and validated at.</summary>
     public EngineManifest Manifest { get; }
 
+    /// <summary>The nodes the runtime executes, with the weights and buffers they use.</summary>
     public ExecutionPlan Plan { get; }
 
     /// <summary>The weights, by value name, over the bytes the engine was read from.</summary>
@@ -49,6 +55,7 @@ public sealed class EngineFile
     }
 
     /// <summary>Reads and checks an engine.</summary>
+    /// <param name="bytes">The engine file's bytes; the tensors are read in place, not copied.</param>
     /// <param name="file">Named in errors.</param>
     /// <param name="runtimeVersion">The loading runtime's version, checked against the manifest's range; null to skip (inspection).</param>
     public static EngineFile Read(ReadOnlyMemory<byte> bytes, string file, NuGetVersion? runtimeVersion)

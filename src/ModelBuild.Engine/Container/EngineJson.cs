@@ -6,6 +6,7 @@ namespace ModelBuild.Engine.Container;
 /// <summary>The JSON settings of the manifest and plan inside an engine: camelCase names, nulls omitted, compact.</summary>
 public static class EngineJson
 {
+    /// <summary>The options that write and read manifests and plans.</summary>
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

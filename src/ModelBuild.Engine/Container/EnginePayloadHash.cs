@@ -12,6 +12,9 @@ namespace ModelBuild.Engine.Container;
 /// </summary>
 public static class EnginePayloadHash
 {
+    /// <summary>The payload's SHA-256 (lowercase hex).</summary>
+    /// <param name="planJson">the plan exactly as stored in the engine.</param>
+    /// <param name="tensors">every tensor of the engine, in any order.</param>
     public static string Compute(string planJson, IEnumerable<(string Name, TensorDType DType, IReadOnlyList<long> Shape, ReadOnlyMemory<byte> Bytes)> tensors)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -5,6 +5,9 @@ namespace ModelBuild.Engine.Graph;
 /// outputs, in execution order. Each block belongs to one execution backend, which the partitioner chose per node.
 /// Stored as JSON in the engine's <c>__metadata__["plan"]</c>; weights and compiled payloads live in the engine's tensors.
 /// </summary>
+/// <param name="Inputs">the model's inputs, in export order.</param>
+/// <param name="Outputs">the model's outputs, in export order.</param>
+/// <param name="Blocks">the blocks in execution order.</param>
 public sealed record ExecutionPlan(IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs, IReadOnlyList<PlanBlock> Blocks)
 {
     /// <summary>The device the plan targets: "cpu" or "cuda".</summary>
@@ -18,6 +21,8 @@ public sealed record ExecutionPlan(IReadOnlyList<string> Inputs, IReadOnlyList<s
 /// backend that compiles keeps its bytes in the engine tensor named <see cref="Payload"/>.
 /// </summary>
 /// <param name="Backend">torch, torchscript or onnxruntime.</param>
+/// <param name="Inputs">the values the block reads, in the order its runner takes them.</param>
+/// <param name="Outputs">the values it makes that later blocks or the model's outputs read, in the order it returns them.</param>
 public sealed record PlanBlock(string Backend, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs)
 {
     /// <summary>The nodes in execution order, for backends that interpret the graph IR.</summary>

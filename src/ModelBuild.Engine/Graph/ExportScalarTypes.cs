@@ -5,6 +5,7 @@ namespace ModelBuild.Engine.Graph;
 /// <summary>The ScalarType codes of the torch.export schema (torch/_export/serde/schema.py), mapped to dtypes.</summary>
 public static class ExportScalarTypes
 {
+    /// <summary>The dtype of an export schema ScalarType code; false for codes ModelBuild does not support (complex, quantized).</summary>
     public static bool TryToDType(int code, out TensorDType dtype)
     {
         (bool ok, dtype) = code switch
@@ -24,6 +25,7 @@ public static class ExportScalarTypes
         return ok;
     }
 
+    /// <summary>The export schema ScalarType code of <paramref name="dtype"/>.</summary>
     public static int ToCode(TensorDType dtype) => dtype switch
     {
         TensorDType.U8 => 1,

@@ -6,24 +6,36 @@ namespace ModelBuild.Engine.Graph;
 /// One size of a tensor: a known int, or a symbolic expression in the str form torch.export prints
 /// (<c>s77</c>, <c>8*s69</c>, <c>((s0 - 5)//3) + 1</c>). Parse <see cref="Expr"/> with <c>SymExpr.Parse</c>.
 /// </summary>
+/// <param name="Value">the size when it is static; null when symbolic.</param>
+/// <param name="Expr">the symbolic expression; null when static.</param>
 public sealed record Dim(long? Value, string? Expr)
 {
+    /// <summary>A static size.</summary>
     public static Dim Of(long value) => new(value, null);
 
+    /// <summary>A symbolic size, e.g. <c>s77</c> or <c>8*s69</c>.</summary>
     public static Dim Symbolic(string expr) => new(null, expr);
 
+    /// <summary>Whether the size is a known int.</summary>
     public bool IsStatic => Value.HasValue;
 
+    /// <summary>The expression, or the size in invariant culture.</summary>
     public override string ToString() => Expr ?? Value!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>dtype and sizes of a tensor value. Strides are not kept: ModelBuild's tensors are contiguous.</summary>
+/// <param name="DType">the element type.</param>
+/// <param name="Sizes">one <see cref="Dim"/> per dimension, outermost first.</param>
 public sealed record TensorMeta(TensorDType DType, IReadOnlyList<Dim> Sizes)
 {
+    /// <summary>The number of dimensions.</summary>
     public int Rank => Sizes.Count;
 }
 
 /// <summary>A node: an operator target (<c>torch.ops.aten.linear.default</c>, <c>_operator.mul</c>) with named arguments.</summary>
+/// <param name="Target">the operator, as the export schema names it.</param>
+/// <param name="Inputs">the arguments by schema name, in schema order.</param>
+/// <param name="Outputs">the values the node produces.</param>
 public sealed record GraphNode(string Target, IReadOnlyList<NamedArgument> Inputs, IReadOnlyList<Argument> Outputs)
 {
     /// <summary>Where the node came from (the PyTorch stack trace's last line), for error messages; may be empty.</summary>
@@ -31,29 +43,58 @@ public sealed record GraphNode(string Target, IReadOnlyList<NamedArgument> Input
 }
 
 /// <summary>An argument as the schema names it (<c>input</c>, <c>weight</c>, <c>stride</c>); <see cref="KwargOnly"/> for keyword-only ones.</summary>
+/// <param name="Name">the parameter's name in the operator's schema.</param>
+/// <param name="Value">the argument.</param>
+/// <param name="KwargOnly">whether the schema declares it keyword-only.</param>
 public sealed record NamedArgument(string Name, Argument Value, bool KwargOnly = false);
 
-public enum WeightKind { Parameter, Buffer, Constant }
+/// <summary>What a weight is in the exported program's signature.</summary>
+public enum WeightKind
+{
+    /// <summary>A trained parameter (<c>nn.Parameter</c>).</summary>
+    Parameter,
+    /// <summary>A registered buffer (batch norm's running statistics).</summary>
+    Buffer,
+    /// <summary>A tensor constant the export lifted out of the code (<c>position_ids</c>).</summary>
+    Constant,
+}
 
 /// <summary>
 /// A weight the graph reads by <see cref="ValueName"/> (<c>p_c1_weight</c>), stored as <see cref="StateName"/>
 /// (<c>c1.weight</c>). The bytes are contiguous, row-major, little-endian, and read only when asked for.
 /// </summary>
+/// <param name="ValueName">the name the graph's nodes use.</param>
+/// <param name="StateName">the name in the model's state dict.</param>
+/// <param name="Kind">parameter, buffer or constant.</param>
+/// <param name="Meta">dtype and (static) sizes.</param>
+/// <param name="Read">reads the bytes from the archive.</param>
 public sealed record Weight(string ValueName, string StateName, WeightKind Kind, TensorMeta Meta, Func<ReadOnlyMemory<byte>> Read);
 
 /// <summary>A user input or output: the graph's value name and its tensor metadata.</summary>
+/// <param name="Name">the value's name in the graph.</param>
+/// <param name="Meta">dtype and sizes.</param>
 public sealed record GraphValue(string Name, TensorMeta Meta);
 
 /// <summary>The inclusive range of one symbol; <see cref="Max"/> is null when unbounded.</summary>
+/// <param name="Min">the smallest value.</param>
+/// <param name="Max">the largest value; null when unbounded.</param>
 public sealed record SymbolRange(long Min, long? Max);
 
 /// <summary>
 /// A constraint torch.export keyed by an expression rather than a symbol (<c>8*s69</c> in 16..128): the expression's
 /// value must lie in the range.
 /// </summary>
+/// <param name="Expr">the expression in str form.</param>
+/// <param name="Min">the smallest value it may take.</param>
+/// <param name="Max">the largest value it may take; null when unbounded.</param>
 public sealed record RelationRange(string Expr, long Min, long? Max);
 
 /// <summary>Where a graph came from.</summary>
+/// <param name="Format"><c>pt2</c>, <c>pt2-legacy</c>, <c>torchscript</c> or <c>onnx</c>.</param>
+/// <param name="File">the model file's path.</param>
+/// <param name="Sha256">SHA-256 of the file (lowercase hex).</param>
+/// <param name="TorchVersion">the PyTorch version that wrote it, when recorded.</param>
+/// <param name="SchemaVersion">the format's schema version (<c>8.17</c>), when recorded.</param>
 public sealed record SourceInfo(string Format, string File, string Sha256, string? TorchVersion, string? SchemaVersion);
 
 /// <summary>
@@ -62,11 +103,17 @@ public sealed record SourceInfo(string Format, string File, string Sha256, strin
 /// </summary>
 public sealed class ModelGraph
 {
+    /// <summary>The model's name (the program's name in the archive, or the file name).</summary>
     public required string Name { get; init; }
+    /// <summary>The file, format and versions it was read from.</summary>
     public required SourceInfo Source { get; init; }
+    /// <summary>User inputs in export order.</summary>
     public required IReadOnlyList<GraphValue> Inputs { get; init; }
+    /// <summary>User outputs in export order.</summary>
     public required IReadOnlyList<GraphValue> Outputs { get; init; }
+    /// <summary>Nodes in topological order.</summary>
     public required IReadOnlyList<GraphNode> Nodes { get; init; }
+    /// <summary>Parameters, buffers and constants the nodes read.</summary>
     public required IReadOnlyList<Weight> Weights { get; init; }
     /// <summary>Metadata of every tensor value by name (inputs, weights, node outputs).</summary>
     public required IReadOnlyDictionary<string, TensorMeta> Values { get; init; }

@@ -8,12 +8,18 @@ namespace ModelBuild.Engine.Manifest;
 /// </summary>
 public sealed record EngineManifest
 {
+    /// <summary>The schema version this library writes and reads.</summary>
     public const int CurrentSchemaVersion = 2;
 
+    /// <summary>The manifest's schema version; an engine of another version is refused at load (MB4004).</summary>
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+    /// <summary>The model's name (the ModelCompile item's ModelName, or the file name).</summary>
     public required string Name { get; init; }
+    /// <summary>The model file the engine was compiled from.</summary>
     public required ManifestSource Source { get; init; }
+    /// <summary>The versions of ModelBuild, TorchSharp and libtorch that compiled it.</summary>
     public required ManifestToolchain Toolchain { get; init; }
+    /// <summary>The device, compute capability and precision it was compiled for.</summary>
     public required ManifestTarget Target { get; init; }
     /// <summary>User inputs in export order.</summary>
     public required IReadOnlyList<ManifestTensor> Inputs { get; init; }
@@ -35,11 +41,20 @@ public sealed record EngineManifest
     public required string PayloadSha256 { get; init; }
 }
 
+/// <summary>The model file an engine was compiled from.</summary>
 /// <param name="Format">pt2, pt2-legacy, torchscript, onnx.</param>
+/// <param name="File">the file's name as it was given to the compiler.</param>
+/// <param name="Sha256">SHA-256 of the file (lowercase hex).</param>
+/// <param name="TorchVersion">the PyTorch version that wrote it, when the file records one.</param>
 public sealed record ManifestSource(string Format, string File, string Sha256, string? TorchVersion);
 
+/// <summary>The toolchain that compiled an engine.</summary>
+/// <param name="ModelBuild">the modelc version (with the commit it was built from).</param>
+/// <param name="TorchSharp">the TorchSharp version that validated it.</param>
+/// <param name="LibTorch">the libtorch version underneath.</param>
 public sealed record ManifestToolchain(string ModelBuild, string TorchSharp, string LibTorch);
 
+/// <summary>What an engine was compiled for.</summary>
 /// <param name="Device">cpu or cuda.</param>
 /// <param name="ComputeCapability">e.g. "9.0" for cuda; null for cpu.</param>
 /// <param name="Precision">fp32, fp16 or bf16.</param>
@@ -52,16 +67,29 @@ public sealed record ManifestTarget(string Device, string? ComputeCapability, st
     public string FloatBoundaryDType { get; init; } = "F32";
 }
 
+/// <summary>An input or output of an engine.</summary>
+/// <param name="Name">the name in the exported model (the accessor's parameter name).</param>
 /// <param name="DType">safetensors dtype name (F32, I64, ...).</param>
 /// <param name="Dims">each dim: an int literal ("3") or an expression of symbols ("s77", "8*s69").</param>
 public sealed record ManifestTensor(string Name, [property: JsonPropertyName("dtype")] string DType, IReadOnlyList<string> Dims);
 
 /// <summary>A symbol's compiled range; <see cref="Opt"/> is the size the engine is tuned for.</summary>
+/// <param name="Min">the smallest value the engine accepts.</param>
+/// <param name="Opt">the value it is tuned for, validated like the ends.</param>
+/// <param name="Max">the largest value the engine accepts.</param>
 public sealed record ManifestSymbol(long Min, long Opt, long Max);
 
+/// <summary>The range of an expression of symbols (<c>8*s69</c> in 16..128) that inputs must also satisfy (MB5006).</summary>
+/// <param name="Expr">the expression in PyTorch's str form.</param>
+/// <param name="Min">the smallest value it may take.</param>
+/// <param name="Max">the largest value it may take.</param>
 public sealed record ManifestRelation(string Expr, long Min, long Max);
 
 /// <summary>One block of the plan as inspection shows it.</summary>
+/// <param name="Backend">the backend that runs it.</param>
+/// <param name="OpCount">how many graph nodes it runs.</param>
+/// <param name="Inputs">the values it reads.</param>
+/// <param name="Outputs">the values it makes for later blocks or the outputs.</param>
 public sealed record ManifestBlock(string Backend, int OpCount, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs)
 {
     /// <summary>Why a CUDA engine may not replay this block as a CUDA graph; null when it may.</summary>
@@ -73,12 +101,19 @@ public sealed record ManifestBlock(string Backend, int OpCount, IReadOnlyList<st
 /// <param name="Candidates">each candidate built, with its median latency at <c>opt</c> on the build machine (auto only; otherwise the one built, unmeasured).</param>
 public sealed record ManifestBackendSelection(string Requested, string Chosen, IReadOnlyList<ManifestBackendCandidate> Candidates);
 
+/// <summary>One candidate plan built for <c>--backend auto</c>.</summary>
 /// <param name="Backend">the candidate: torch (every node on TorchSharp), onnxruntime (ONNX Runtime where it lowers, TorchSharp for the rest).</param>
 /// <param name="OptMicroseconds">median latency at opt on the build machine; null when not measured.</param>
+/// <param name="BlockBackends">the backend of each block of its plan, in order.</param>
 public sealed record ManifestBackendCandidate(string Backend, double? OptMicroseconds, IReadOnlyList<string> BlockBackends);
 
+/// <summary>One case the engine was validated at, with its errors.</summary>
+/// <param name="Name"><c>min</c>, <c>opt</c> and <c>max</c> (every symbol at that end of its range), <c>static</c> for a model without symbols, or a case of a cases file.</param>
 /// <param name="Symbols">the symbol values of the case.</param>
 /// <param name="InputShapes">the concrete input shapes.</param>
+/// <param name="MaxAbsError">the largest absolute difference of any output element.</param>
+/// <param name="MaxRelError">the largest relative difference of any output element.</param>
+/// <param name="Tolerance">atol = rtol the case had to meet.</param>
 public sealed record ManifestValidationCase(
     string Name,
     IReadOnlyDictionary<string, long> Symbols,

@@ -5,8 +5,14 @@ using ModelBuild.Diagnostics;
 namespace ModelBuild.Engine.Safetensors;
 
 /// <summary>One tensor's entry in a safetensors header.</summary>
+/// <param name="Name">the tensor's name.</param>
+/// <param name="DType">its element type.</param>
+/// <param name="Shape">its sizes, outermost first.</param>
+/// <param name="Begin">where its bytes start, relative to the payload.</param>
+/// <param name="End">where its bytes end (exclusive), relative to the payload.</param>
 public sealed record SafetensorsEntry(string Name, TensorDType DType, long[] Shape, long Begin, long End)
 {
+    /// <summary>The number of elements (1 for a scalar).</summary>
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
 }
 
@@ -46,14 +52,18 @@ public sealed class SafetensorsFile
         Tensors.TryGetValue(name, out var e) ? e
         : throw new ModelBuildException(DiagnosticCodes.SafetensorsTensorMissing, $"the file has no tensor '{name}'.", File);
 
+    /// <summary>The bytes of tensor <paramref name="name"/>, a slice of the buffer the file was parsed from.</summary>
     public ReadOnlyMemory<byte> Data(string name)
     {
         var e = Entry(name);
         return _data.Slice((int)e.Begin, (int)(e.End - e.Begin));
     }
 
+    /// <summary>Reads and parses the file at <paramref name="path"/>.</summary>
     public static SafetensorsFile Read(string path) => Parse(System.IO.File.ReadAllBytes(path), path);
 
+    /// <summary>Parses a safetensors file held in memory; the tensors stay in <paramref name="bytes"/>.</summary>
+    /// <param name="bytes">the whole file.</param>
     /// <param name="file">Named in errors.</param>
     public static SafetensorsFile Parse(ReadOnlyMemory<byte> bytes, string file = "<memory>")
     {

@@ -13,6 +13,7 @@ public sealed record SafetensorsTensor(string Name, TensorDType DType, long[] Sh
 /// </summary>
 public static class SafetensorsWriter
 {
+    /// <summary>The bytes of a safetensors file holding <paramref name="tensors"/> and, when given, a <c>__metadata__</c> string map.</summary>
     public static byte[] Write(IEnumerable<SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var ordered = tensors.OrderByDescending(t => t.DType.ElementSize()).ThenBy(t => t.Name, StringComparer.Ordinal).ToList();

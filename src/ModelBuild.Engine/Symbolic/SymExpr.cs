@@ -4,7 +4,30 @@ using ModelBuild.Diagnostics;
 
 namespace ModelBuild.Engine.Symbolic;
 
-public enum SymExprKind { Integer, Symbol, Add, Mul, FloorDiv, Mod, CeilDiv, Max, Min, Pow }
+/// <summary>The node kinds of a <see cref="SymExpr"/>.</summary>
+public enum SymExprKind
+{
+    /// <summary>A constant (<see cref="SymExpr.Value"/>).</summary>
+    Integer,
+    /// <summary>A positive integer symbol (<see cref="SymExpr.Name"/>, e.g. <c>s77</c>).</summary>
+    Symbol,
+    /// <summary>A sum of the operands.</summary>
+    Add,
+    /// <summary>A product of the operands.</summary>
+    Mul,
+    /// <summary>Floor division (Python's <c>//</c>) of two operands.</summary>
+    FloorDiv,
+    /// <summary>Python's modulo (the sign of the divisor) of two operands.</summary>
+    Mod,
+    /// <summary>Ceiling division of two operands.</summary>
+    CeilDiv,
+    /// <summary>The largest operand.</summary>
+    Max,
+    /// <summary>The smallest operand.</summary>
+    Min,
+    /// <summary>The first operand to the power of the second, a non-negative integer.</summary>
+    Pow,
+}
 
 /// <summary>
 /// An integer size expression as torch.export writes them (SymPy over positive integer symbols): constants, symbols,
@@ -37,6 +60,7 @@ public sealed class SymExpr : IEquatable<SymExpr>
         _hash = hash.ToHashCode();
     }
 
+    /// <summary>What kind of node this is; <see cref="Args"/> holds its operands.</summary>
     public SymExprKind Kind { get; }
 
     /// <summary>The constant of an <see cref="SymExprKind.Integer"/>.</summary>
@@ -48,6 +72,7 @@ public sealed class SymExpr : IEquatable<SymExpr>
     /// <summary>Operands: terms, factors, (dividend, divisor), (base, exponent).</summary>
     public IReadOnlyList<SymExpr> Args { get; }
 
+    /// <summary>Whether the expression is a constant.</summary>
     public bool IsInteger => Kind == SymExprKind.Integer;
 
     /// <summary>Every symbol the expression mentions.</summary>
@@ -56,14 +81,17 @@ public sealed class SymExpr : IEquatable<SymExpr>
     /// <summary>Parses the SymPy <c>srepr</c> form or the <c>str</c> form; throws MB1001/MB1002 on anything else.</summary>
     public static SymExpr Parse(string text) => SymExprParser.Parse(text);
 
+    /// <summary>The constant <paramref name="value"/>.</summary>
     public static SymExpr Integer(long value) => new(SymExprKind.Integer, value, null, NoArgs);
 
+    /// <summary>The symbol <paramref name="name"/>.</summary>
     public static SymExpr Symbol(string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         return new(SymExprKind.Symbol, 0, name, NoArgs);
     }
 
+    /// <summary>The normalized sum of <paramref name="terms"/> (like terms combined, constants folded).</summary>
     public static SymExpr Add(params IEnumerable<SymExpr> terms)
     {
         long constant = 0;
@@ -96,6 +124,7 @@ public sealed class SymExpr : IEquatable<SymExpr>
         return result.Count == 1 ? result[0] : new(SymExprKind.Add, 0, null, [.. result]);
     }
 
+    /// <summary>The normalized product of <paramref name="factors"/> (constants folded).</summary>
     public static SymExpr Mul(params IEnumerable<SymExpr> factors)
     {
         long coefficient = 1;
@@ -132,21 +161,28 @@ public sealed class SymExpr : IEquatable<SymExpr>
         return new(SymExprKind.Mul, 0, null, [.. rest]);
     }
 
+    /// <summary><c>-e</c>.</summary>
     public static SymExpr Negate(SymExpr e) => Mul(Integer(-1), e);
 
+    /// <summary><c>a - b</c>.</summary>
     public static SymExpr Subtract(SymExpr a, SymExpr b) => Add(a, Negate(b));
 
+    /// <summary><c>dividend // divisor</c>, folded when both are constants.</summary>
     public static SymExpr FloorDiv(SymExpr dividend, SymExpr divisor) =>
         Binary(SymExprKind.FloorDiv, dividend, divisor, (a, b) => b == 0 ? null : FloorDivide(a, b));
 
+    /// <summary>The ceiling of <c>dividend / divisor</c>, folded when both are constants.</summary>
     public static SymExpr CeilDiv(SymExpr dividend, SymExpr divisor) =>
         Binary(SymExprKind.CeilDiv, dividend, divisor, (a, b) => b == 0 ? null : CeilDivide(a, b));
 
+    /// <summary><c>dividend % divisor</c> with Python's sign rule, folded when both are constants.</summary>
     public static SymExpr Mod(SymExpr dividend, SymExpr divisor) =>
         Binary(SymExprKind.Mod, dividend, divisor, (a, b) => b == 0 ? null : PythonMod(a, b));
 
+    /// <summary>The largest of <paramref name="args"/>.</summary>
     public static SymExpr Max(params IEnumerable<SymExpr> args) => MinMax(SymExprKind.Max, args);
 
+    /// <summary>The smallest of <paramref name="args"/>.</summary>
     public static SymExpr Min(params IEnumerable<SymExpr> args) => MinMax(SymExprKind.Min, args);
 
     /// <summary>A power with a non-negative integer exponent.</summary>
@@ -209,6 +245,7 @@ public sealed class SymExpr : IEquatable<SymExpr>
         return true;
     }
 
+    /// <summary>Structural equality of the normalized forms.</summary>
     public bool Equals(SymExpr? other)
     {
         if (ReferenceEquals(this, other))
@@ -230,12 +267,16 @@ public sealed class SymExpr : IEquatable<SymExpr>
         return true;
     }
 
+    /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is SymExpr e && Equals(e);
 
+    /// <inheritdoc/>
     public override int GetHashCode() => _hash;
 
+    /// <summary>Structural equality; two nulls are equal.</summary>
     public static bool operator ==(SymExpr? a, SymExpr? b) => a is null ? b is null : a.Equals(b);
 
+    /// <summary>Structural inequality.</summary>
     public static bool operator !=(SymExpr? a, SymExpr? b) => !(a == b);
 
     /// <summary>PyTorch's str form.</summary>

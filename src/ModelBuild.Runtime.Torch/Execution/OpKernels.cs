@@ -17,6 +17,7 @@ public static partial class OpKernels
     /// <summary>The targets with a kernel, as torch.export writes them (<c>torch.ops.aten.linear.default</c>, <c>_operator.mul</c>).</summary>
     public static IReadOnlyCollection<string> SupportedTargets => Kernels.Keys;
 
+    /// <summary>Whether a kernel runs <paramref name="target"/>; the compiler refuses graphs with other targets (MB2001).</summary>
     public static bool IsSupported(string target) => Kernels.ContainsKey(target);
 
     /// <summary>
