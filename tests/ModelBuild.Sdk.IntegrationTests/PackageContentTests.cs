@@ -77,8 +77,8 @@ public sealed class PackageContentTests
         var members = XDocument.Parse(Text(package, "lib/net10.0/ModelBuild.Runtime.xml")).Descendants("member")
             .ToDictionary(m => (string)m.Attribute("name")!, m => m.Element("summary")?.Value.Trim() ?? "");
 
-        StringAssert.Contains(members["M:ModelBuild.Runtime.CompiledModel.Load(System.String,TorchSharp.torch.Device)"], "engine file");
-        StringAssert.Contains(members["M:ModelBuild.Runtime.CompiledModel.Run(TorchSharp.torch.Tensor[])"], "compiled ranges");
+        StringAssert.Contains(members["M:ModelBuild.Runtime.CompiledModel.Load(System.String,System.String)"], "engine file");
+        StringAssert.Contains(members["M:ModelBuild.Runtime.CompiledModel.Run(ModelBuild.Runtime.HostTensor[])"], "compiled ranges");
     }
 
     private static void CheckDocs(string id, XDocument docs)

@@ -24,7 +24,7 @@ public sealed class InspectCommandTests
         Assert.AreEqual("""["s77",3,"8*s69","8*s81"]""", input.GetProperty("dims").GetRawText().Replace(" ", "").Replace("\n", "").Replace("\r", ""));
         var symbols = root.GetProperty("symbols").EnumerateArray()
             .ToDictionary(s => s.GetProperty("name").GetString()!, s => (s.GetProperty("min").GetInt64(), s.GetProperty("max").GetInt64()));
-        CollectionAssert.AreEquivalent(new Dictionary<string, (long, long)> { ["s77"] = (1, 32), ["s69"] = (2, 16), ["s81"] = (2, 16) }.ToList(), symbols.ToList());
+        CollectionAssert.AreEquivalent(new Dictionary<string, (long, long)> { ["s77"] = (1, 8), ["s69"] = (2, 16), ["s81"] = (2, 16) }.ToList(), symbols.ToList());
         var relation = root.GetProperty("relations")[0];
         Assert.AreEqual("8*s69", relation.GetProperty("expr").GetString());
         Assert.AreEqual(128, relation.GetProperty("max").GetInt64());
