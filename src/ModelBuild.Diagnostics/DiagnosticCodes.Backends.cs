@@ -13,4 +13,8 @@ public static partial class DiagnosticCodes
     public const string OnnxSessionFailed = "MB7004";
     /// <summary>ONNX Runtime failed while it ran a block.</summary>
     public const string OnnxRunFailed = "MB7005";
+    /// <summary>ONNX Runtime rejected a model the compiler lowered (or an ONNX input) when it optimized it offline.</summary>
+    public const string OnnxOptimizationFailed = "MB7006";
+    /// <summary>The onnxruntime backend was asked for a device other than the CPU.</summary>
+    public const string OnnxRuntimeDeviceUnsupported = "MB7007";
 }
