@@ -42,25 +42,58 @@ public static class ModelCompiler
         }
         if (graph.Source.Format == OnnxReader.Format)
         {
-            // ONNX is read for inspection (inputs, named dims, opset); its operators are not lowered to kernels.
-            throw new ModelBuildException(DiagnosticCodes.OnnxNotCompilable,
-                "ONNX models can be inspected but not compiled: compile the torch.export archive (torch.export.save, .pt2) the ONNX file was exported from, or its TorchScript with --shape ranges.",
-                file);
+            return OnnxModelCompiler.Compile(graph, options, device, precision, cases);
         }
-        var all = candidates.SelectMany(c => c.Backends).Distinct().ToList();
-        graph = Functionalization.Run(graph, OpKernels.IsSupported, file);
-        // What the program never computes must not block it: dead nodes go before the lowering check.
-        graph = DeadCodeElimination.Run(graph);
-        var checkedGraph = graph;
-        LoweringCheck.Run(graph, node => all.Any(b => b.Unsupported(node, checkedGraph) is null), file);
+        graph = Prepare(graph, candidates, file);
         var ranges = ShapeRangeResolver.Resolve(graph, options.Shapes, file);
         var optimized = Optimizer.Run(graph, device, precision);
         var manifest = ManifestBuilder.Build(options, graph.Name, graph.Source, device, ranges,
             [.. graph.Inputs.Select(i => ManifestBuilder.Tensor(i.Name, i.Meta))],
             [.. graph.Outputs.Select(o => ManifestBuilder.Tensor(o.Name, o.Meta))]);
 
-        using var reference = new ReferenceInterpreter(graph);
+        using var reference = new ReferenceInterpreter(graph, manifest, file);
         return Assemble(optimized, manifest, candidates, options, reference.Run, "reference", ValidationPoints.Of(ranges), graph, cases);
+    }
+
+    /// <summary>
+    /// The blocks a compile would cut for the last candidate <c>--backend</c> asks for (with auto on the CPU: ONNX Runtime
+    /// where nodes lower, TorchSharp for the rest), and why each node the preferred backend does not run stays off it;
+    /// nothing is compiled or validated (<c>modelc inspect --partition</c>, <c>--dot</c>).
+    /// </summary>
+    public static ModelPartition Partition(CompileOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var file = options.ModelPath;
+        var precision = ParsePrecision(options.Precision, file);
+        var device = ParseDevice(options.Device, file);
+        var graph = ModelReader.Read(file);
+        if (graph.Source.Format == TorchScriptReader.Format || graph.Source.Format == OnnxReader.Format)
+        {
+            // Both run whole, as one block: the module's forward, or the ONNX model itself.
+            var backend = graph.Source.Format == OnnxReader.Format ? OnnxModelBackendCompiler.BackendName : "torchscript";
+            var whole = new BlockGraph(graph.Nodes, [.. graph.Inputs.Select(i => i.Name)], [.. graph.Outputs.Select(o => o.Name)]);
+            return new ModelPartition(graph, backend, [new PartitionBlock(backend, whole)], []);
+        }
+        var candidate = Candidates(options, device, file)[^1];
+        var optimized = Optimizer.Run(Prepare(graph, [candidate], file), device, precision);
+        var blocks = Partitioner.Run(optimized, candidate.Backends, options.MinBlockSize, options.TorchExecutedOps);
+        var preferred = candidate.Backends[0];
+        var notRun = candidate.Backends.Count == 1 ? []
+            : optimized.Nodes.Select(n => (Node: n, Reason: preferred.Unsupported(n, optimized))).Where(v => v.Reason is not null)
+                .Select(v => new NodeVerdict(v.Node, preferred.Name, v.Reason!)).ToList();
+        return new ModelPartition(optimized, candidate.Name, [.. blocks.Select(b => new PartitionBlock(b.Backend.Name, b.Block))], notRun);
+    }
+
+    /// <summary>Functionalization, dead-code elimination, and the check that some backend of the candidates runs every node left.</summary>
+    private static ModelGraph Prepare(ModelGraph graph, IReadOnlyList<Candidate> candidates, string file)
+    {
+        var all = candidates.SelectMany(c => c.Backends).ToList();
+        graph = Functionalization.Run(graph, OpKernels.IsSupported, file);
+        // What the program never computes must not block it: dead nodes go before the lowering check.
+        graph = DeadCodeElimination.Run(graph);
+        var checkedGraph = graph;
+        LoweringCheck.Run(graph, node => all.Any(b => b.Unsupported(node, checkedGraph) is null), file);
+        return graph;
     }
 
     /// <summary>A candidate plan: the backends its partition may use, preferred first, the fallback last.</summary>
@@ -77,13 +110,21 @@ public static class ModelCompiler
         var file = options.ModelPath;
         var built = new List<(Candidate Candidate, ExecutionPlan Plan, IReadOnlyCollection<SafetensorsTensor> Tensors, EngineManifest Manifest, double? OptUs)>();
         ModelBuildException? firstFailure = null;
+        var partitions = new HashSet<string>(StringComparer.Ordinal);
         foreach (var candidate in candidates)
         {
-            var blocks = Partitioner.Run(optimized, candidate.Backends, options.MinBlockSize, options.TorchExecutedOps);
-            var (plan, tensors) = PlanBuilder.Build(optimized, blocks, manifest.Target.Device);
-            var described = manifest with { Blocks = PlanBuilder.Describe(plan) };
             try
             {
+                // With auto, a model some of whose nodes only ONNX Runtime runs has no TorchSharp-only candidate.
+                LoweringCheck.Run(optimized, node => candidate.Backends.Any(b => b.Unsupported(node, optimized) is null), file);
+                var blocks = Partitioner.Run(optimized, candidate.Backends, options.MinBlockSize, options.TorchExecutedOps);
+                // A candidate whose partition another already has (nothing lowered) would only be measured twice.
+                if (!partitions.Add(string.Join(",", blocks.Select(b => $"{b.Backend.Name}:{b.Block.Nodes.Count}"))))
+                {
+                    continue;
+                }
+                var (plan, tensors) = PlanBuilder.Build(optimized, blocks, manifest.Target.Device);
+                var described = manifest with { Blocks = PlanBuilder.Describe(plan) };
                 using var engine = CompiledModel.Load(EngineFile.Write(described, plan, tensors), file);
                 var validation = new EngineValidator(engine, reference, comparedWith, options.EffectiveTolerance, file)
                     .Validate(points, inputsGraph, cases, options.CasesPath);
@@ -92,7 +133,7 @@ public static class ModelCompiler
             }
             catch (ModelBuildException e) when (candidates.Count > 1)
             {
-                // A candidate that fails validation or cannot load is not kept; the others still compete.
+                // A candidate that fails to compile, load or validate is not kept; the others still compete.
                 firstFailure ??= e;
             }
         }
@@ -113,34 +154,60 @@ public static class ModelCompiler
         return new CompiledEngine(bytes, EngineFile.Read(bytes, file, null).Manifest);
     }
 
-    /// <summary>The candidates <c>--backend</c> asks for.</summary>
-    internal static IReadOnlyList<Candidate> Candidates(CompileOptions options, string device, string file) => options.Backend switch
+    /// <summary>
+    /// The candidates <c>--backend</c> asks for: torch (TorchSharp alone), onnxruntime (ONNX Runtime where nodes lower,
+    /// TorchSharp for the rest; CPU only), auto (both on the CPU, the faster kept; torch on CUDA).
+    /// </summary>
+    internal static IReadOnlyList<Candidate> Candidates(CompileOptions options, string device, string file)
     {
-        "torch" or "auto" => [new Candidate("torch", [new TorchBackendCompiler()])],
-        _ => throw new ModelBuildException(DiagnosticCodes.OptionInvalid, $"--backend '{options.Backend}' is not one of auto, torch.", file),
-    };
+        var torch = new Candidate("torch", [new TorchBackendCompiler()]);
+        var onnx = new Candidate("onnxruntime", [new OnnxRuntimeBackendCompiler(file), new TorchBackendCompiler()]);
+        return options.Backend switch
+        {
+            "torch" => [torch],
+            "onnxruntime" when device != "cpu" => throw new ModelBuildException(DiagnosticCodes.OnnxRuntimeDeviceUnsupported,
+                $"--backend onnxruntime runs on the CPU only; for --device {device} use --backend torch (or auto).", file),
+            "onnxruntime" => [onnx],
+            "auto" => device == "cpu" ? [torch, onnx] : [torch],
+            _ => throw new ModelBuildException(DiagnosticCodes.OptionInvalid, $"--backend '{options.Backend}' is not one of auto, torch, onnxruntime.", file),
+        };
+    }
 
-    /// <summary>The median latency of the engine at the opt point (the middle validation point), in microseconds, over a short time budget.</summary>
+    /// <summary>
+    /// The median latency of the engine at the opt point (the middle validation point), in microseconds, over a short
+    /// time budget, through the host-memory API that every app has (whatever backends its engines use).
+    /// </summary>
     private static double MedianLatency(CompiledModel engine, IReadOnlyList<(string Name, IReadOnlyDictionary<string, long> Symbols)> points, ModelGraph? graph)
     {
         var opt = points[points.Count > 1 ? 1 : 0].Symbols;
-        using var scope = NewDisposeScope();
-        var inputs = CaseInputs.Generate(engine.Manifest.Inputs, opt, graph, 0x0B7);
+        HostTensor[] inputs;
+        using (var scope = NewDisposeScope())
+        {
+            inputs = [.. CaseInputs.Generate(engine.Manifest.Inputs, opt, graph, 0x0B7).Select(t => HostTensor.FromBytes(t.dtype.ToTensorDType(), t.shape, t.bytes.ToArray()))];
+        }
         for (var i = 0; i < 3; i++)
         {
-            engine.Run(inputs);
+            DisposeAll(engine.Run(inputs));
         }
         var samples = new List<double>();
         var budget = Stopwatch.StartNew();
         while (samples.Count < 5 || (samples.Count < 200 && budget.Elapsed.TotalMilliseconds < 400))
         {
-            using var run = NewDisposeScope();
             var start = Stopwatch.GetTimestamp();
-            engine.Run(inputs);
+            var outputs = engine.Run(inputs);
             samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            DisposeAll(outputs);
         }
         samples.Sort();
         return samples[samples.Count / 2];
+    }
+
+    private static void DisposeAll(HostTensor[] tensors)
+    {
+        foreach (var t in tensors)
+        {
+            t.Dispose();
+        }
     }
 
     private static TensorDType ParsePrecision(string precision, string file) => precision switch
@@ -163,32 +230,5 @@ public static class ModelCompiler
                 "--device cuda: this machine has no CUDA device (or libtorch without CUDA), and validation runs the engine where it compiles. Compile on a CUDA build agent.", file);
         }
         return device;
-    }
-
-    /// <summary>The plain interpretation of the unoptimized graph: fp32 weights, CPU, no memory plan, the runtime's kernels.</summary>
-    private sealed class ReferenceInterpreter : IDisposable
-    {
-        private readonly Dictionary<string, Tensor> _weights = new(StringComparer.Ordinal);
-        private readonly GraphExecutor _executor;
-
-        public ReferenceInterpreter(ModelGraph graph)
-        {
-            foreach (var w in graph.Weights)
-            {
-                _weights[w.ValueName] = w.ToTensor();
-            }
-            var block = PlanBuilder.WholeGraph(graph);
-            _executor = new GraphExecutor(block.Nodes!, block.Inputs, block.Outputs, _weights, [], CPU);
-        }
-
-        public Tensor[] Run(IReadOnlyList<Tensor> inputs) => _executor.Run([.. inputs]);
-
-        public void Dispose()
-        {
-            foreach (var w in _weights.Values)
-            {
-                w.Dispose();
-            }
-        }
     }
 }

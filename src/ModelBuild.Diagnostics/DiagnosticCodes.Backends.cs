@@ -17,4 +17,8 @@ public static partial class DiagnosticCodes
     public const string CudaGraphsOff = "MB7006";
     /// <summary>Note: inputs of one signature could not be captured as a CUDA graph and run without one, with the reason.</summary>
     public const string CudaGraphCaptureFailed = "MB7007";
+    /// <summary>ONNX Runtime rejected a model the compiler lowered (or an ONNX input) when it optimized it offline.</summary>
+    public const string OnnxOptimizationFailed = "MB7008";
+    /// <summary>The onnxruntime backend was asked for a device other than the CPU.</summary>
+    public const string OnnxRuntimeDeviceUnsupported = "MB7009";
 }

@@ -25,8 +25,8 @@ public static partial class DiagnosticCodes
     public const string DeviceUnavailable = "MB2010";
     /// <summary>A <c>--shape</c> option's range contradicts a relation of the archive, or two options give one symbol different ranges.</summary>
     public const string ShapeRangeConflict = "MB2011";
-    /// <summary>The model is ONNX, which modelc reads for inspection but does not compile.</summary>
-    public const string OnnxNotCompilable = "MB2012";
     /// <summary>A TorchScript module's forward returns something other than a tensor, a tuple or a list of tensors.</summary>
     public const string TorchScriptOutputUnsupported = "MB2013";
+    /// <summary>An ONNX model's input has a named dim that no <c>--shape</c> gives a range (ONNX keeps no ranges).</summary>
+    public const string OnnxDimWithoutRange = "MB2014";
 }

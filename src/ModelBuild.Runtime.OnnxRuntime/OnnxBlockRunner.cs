@@ -17,6 +17,8 @@ internal sealed class OnnxBlockRunner(InferenceSession session, PlanBlock block)
 {
     private readonly string[] _inputNames = [.. block.Inputs];
     private readonly string[] _outputNames = [.. block.Outputs];
+    // Run options hold no per-run state: one serves every run, also concurrent ones (making one per run costs microseconds).
+    private readonly RunOptions _runOptions = new();
 
     public RunValue[] Run(ReadOnlySpan<RunValue> inputs)
     {
@@ -35,9 +37,14 @@ internal sealed class OnnxBlockRunner(InferenceSession session, PlanBlock block)
                         (nint)pins[i].Pointer, hosts[i].Bytes.Length);
                 }
             }
-            using var runOptions = new RunOptions();
-            var outputs = session.Run(runOptions, _inputNames, values, _outputNames);
-            return [.. outputs.Select(o => (RunValue)new OrtRunValue(o))];
+            var outputs = session.Run(_runOptions, _inputNames, values, _outputNames);
+            var results = new RunValue[outputs.Count];
+            var o = 0;
+            foreach (var output in outputs)
+            {
+                results[o++] = new OrtRunValue(output);
+            }
+            return results;
         }
         catch (OnnxRuntimeException e)
         {
@@ -58,7 +65,11 @@ internal sealed class OnnxBlockRunner(InferenceSession session, PlanBlock block)
         }
     }
 
-    public void Dispose() => session.Dispose();
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        session.Dispose();
+    }
 
     internal static TensorElementType ElementType(TensorDType dtype) => dtype switch
     {

@@ -9,14 +9,20 @@ internal sealed class OrtRunValue : RunValue
 {
     private readonly OrtValue _value;
     private readonly long[] _shape;
+    private readonly unsafe byte* _data;
+    private readonly int _length;
     private int _shares;
 
-    public OrtRunValue(OrtValue value)
+    public unsafe OrtRunValue(OrtValue value)
     {
         _value = value;
         var info = value.GetTensorTypeAndShape();
         DType = OnnxBlockRunner.DType(info.ElementDataType);
         _shape = info.Shape;
+        // Where the data lives, asked once: every ask of ONNX Runtime for a tensor's bytes queries its type and shape again.
+        var bytes = value.GetTensorMutableRawData();
+        _data = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(bytes));
+        _length = bytes.Length;
     }
 
     public override TensorDType DType { get; }
@@ -24,10 +30,10 @@ internal sealed class OrtRunValue : RunValue
     public override IReadOnlyList<long> Shape => _shape;
 
     /// <summary>A view of ONNX Runtime's memory; it keeps the value alive until both are disposed.</summary>
-    public override HostTensor ToHost()
+    public override unsafe HostTensor ToHost()
     {
         Interlocked.Increment(ref _shares);
-        return HostTensor.Over(DType, _shape, new OrtMemory(_value).Memory, new Release(this));
+        return HostTensor.Over(DType, _shape, new OrtMemory(_data, _length).Memory, new Release(this));
     }
 
     public override RunValue Share() => ToHost();
@@ -56,13 +62,12 @@ internal sealed class OrtRunValue : RunValue
         }
     }
 
-    private sealed unsafe class OrtMemory(OrtValue value) : MemoryManager<byte>
+    /// <summary>ONNX Runtime's buffer of a value, which does not move while the value lives: a pin is a pointer.</summary>
+    private sealed unsafe class OrtMemory(byte* data, int length) : MemoryManager<byte>
     {
-        public override Span<byte> GetSpan() => value.GetTensorMutableDataAsSpan<byte>();
+        public override Span<byte> GetSpan() => new(data, length);
 
-        // ONNX Runtime's buffers do not move: a pin is a pointer.
-        public override MemoryHandle Pin(int elementIndex = 0) =>
-            new((byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(value.GetTensorMutableRawData())) + elementIndex);
+        public override MemoryHandle Pin(int elementIndex = 0) => new(data + elementIndex);
 
         public override void Unpin()
         {

@@ -117,7 +117,8 @@ public sealed class TorchBackend : IExecutionBackend
             {
                 for (var i = 0; i < inputs.Length; i++)
                 {
-                    args[i] = symInts[i] ? TorchValues.ToInt64(inputs[i]) : TorchValues.ToTensor(inputs[i], device);
+                    // object, not Tensor: TorchSharp converts a long to a 0-d Tensor implicitly, which the kernels would not read as a size.
+                    args[i] = symInts[i] ? (object)TorchValues.ToInt64(inputs[i]) : TorchValues.ToTensor(inputs[i], device);
                 }
                 var outputs = executor.Run(args);
                 var values = new RunValue[outputs.Length];

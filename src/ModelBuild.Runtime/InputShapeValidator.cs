@@ -16,14 +16,22 @@ public sealed class InputShapeValidator
 {
     private readonly EngineManifest _manifest;
     private readonly SymExpr?[][] _dims;
+    // Parsed once: Validate runs before every Run, so it parses and formats nothing unless it fails.
+    private readonly long?[][] _static;
+    private readonly TensorDType?[] _dtypes;
     private readonly (ManifestRelation Relation, SymExpr Expr)[] _relations;
+    private readonly bool _allStatic;
+    private static readonly IReadOnlyDictionary<string, long> NoSymbols = new Dictionary<string, long>();
 
     /// <summary>Prepares the checks of <paramref name="manifest"/>'s inputs, symbols and relations once.</summary>
     public InputShapeValidator(EngineManifest manifest)
     {
         _manifest = manifest;
         _dims = [.. manifest.Inputs.Select(i => i.Dims.Select(d => long.TryParse(d, NumberStyles.Integer, CultureInfo.InvariantCulture, out _) ? null : SymExpr.Parse(d)).ToArray())];
+        _static = [.. manifest.Inputs.Select(i => i.Dims.Select(d => long.TryParse(d, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : (long?)null).ToArray())];
+        _dtypes = [.. manifest.Inputs.Select(i => TensorDTypes.TryParse(i.DType, out var t) ? t : (TensorDType?)null)];
         _relations = [.. manifest.Relations.Select(r => (r, SymExpr.Parse(r.Expr)))];
+        _allStatic = _static.All(dims => dims.All(d => d is not null)) && _relations.Length == 0;
     }
 
     /// <summary>Throws a <see cref="ModelBuildException"/> (MB5xxx) when the inputs do not fit; returns the symbol values.</summary>
@@ -37,7 +45,7 @@ public sealed class InputShapeValidator
         }
         for (var i = 0; i < specs.Count; i++)
         {
-            if (inputs[i].DType.ToString() != specs[i].DType)
+            if (inputs[i].DType != _dtypes[i])
             {
                 throw Error(DiagnosticCodes.InputDTypeMismatch, $"input '{specs[i].Name}' has dtype {inputs[i].DType}; the engine was compiled for {specs[i].DType}.");
             }
@@ -48,26 +56,46 @@ public sealed class InputShapeValidator
             }
         }
 
-        var symbols = new Dictionary<string, long>(StringComparer.Ordinal);
-        var boundBy = new Dictionary<string, string>(StringComparer.Ordinal);
-        // Plain symbols first, so that an affine dim's symbol is checked against the value a plain dim gave it.
-        foreach (var (i, d, expr, size) in Dims(inputs))
+        if (_allStatic)
         {
-            if (expr is null)
+            // Nothing to bind.
+            for (var i = 0; i < specs.Count; i++)
             {
-                CheckStatic(specs[i], d, size);
+                for (var d = 0; d < _static[i].Length; d++)
+                {
+                    CheckStatic(specs[i], d, inputs[i].Shape[d], _static[i][d]!.Value);
+                }
             }
-            else if (expr.Kind == SymExprKind.Symbol)
+            return NoSymbols;
+        }
+        var symbols = new Dictionary<string, long>(StringComparer.Ordinal);
+        var boundBy = new Dictionary<string, (int Input, int Dim)>(StringComparer.Ordinal);
+        // Plain symbols first, so that an affine dim's symbol is checked against the value a plain dim gave it.
+        for (var i = 0; i < _dims.Length; i++)
+        {
+            for (var d = 0; d < _dims[i].Length; d++)
             {
-                Bind(symbols, boundBy, specs[i].Name, d, expr.Name!, size, $"input '{specs[i].Name}' dim {d} (symbol {expr.Name}) = {size}");
+                var (expr, size) = (_dims[i][d], inputs[i].Shape[d]);
+                if (expr is null)
+                {
+                    CheckStatic(specs[i], d, size, _static[i][d]!.Value);
+                }
+                else if (expr.Kind == SymExprKind.Symbol)
+                {
+                    Bind(symbols, boundBy, i, d, expr.Name!, size, () => $"input '{specs[i].Name}' dim {d} (symbol {expr.Name}) = {size}");
+                }
             }
         }
-        foreach (var (i, d, expr, size) in Dims(inputs))
+        for (var i = 0; i < _dims.Length; i++)
         {
-            if (expr is { Kind: not SymExprKind.Symbol, Symbols.Count: 1 } && !symbols.ContainsKey(expr.Symbols.First())
-                && expr.TrySolveFor(size, out var symbol, out var value))
+            for (var d = 0; d < _dims[i].Length; d++)
             {
-                Bind(symbols, boundBy, specs[i].Name, d, symbol, value, $"input '{specs[i].Name}' dim {d} ({expr}) = {size} gives symbol {symbol} = {value}, which");
+                var (expr, size) = (_dims[i][d], inputs[i].Shape[d]);
+                if (expr is { Kind: not SymExprKind.Symbol, Symbols.Count: 1 } && !symbols.ContainsKey(expr.Symbols.First())
+                    && expr.TrySolveFor(size, out var symbol, out var value))
+                {
+                    Bind(symbols, boundBy, i, d, symbol, value, () => $"input '{specs[i].Name}' dim {d} ({expr}) = {size} gives symbol {symbol} = {value}, which");
+                }
             }
         }
         for (var i = 0; i < specs.Count; i++)
@@ -76,7 +104,7 @@ public sealed class InputShapeValidator
             {
                 if (_dims[i][d] is { } expr && expr.Kind != SymExprKind.Symbol)
                 {
-                    CheckDerived(specs[i], d, expr, inputs[i].Shape[d], symbols, boundBy);
+                    CheckDerived(specs[i], d, expr, inputs[i].Shape[d], symbols, boundBy, BoundBy);
                 }
             }
         }
@@ -96,42 +124,42 @@ public sealed class InputShapeValidator
         return symbols;
     }
 
-    private IEnumerable<(int Input, int Dim, SymExpr? Expr, long Size)> Dims(IReadOnlyList<(TensorDType DType, IReadOnlyList<long> Shape)> inputs) =>
-        _dims.SelectMany((dims, i) => dims.Select((expr, d) => (i, d, expr, inputs[i].Shape[d])));
-
-    private void Bind(Dictionary<string, long> symbols, Dictionary<string, string> boundBy, string input, int dim, string symbol, long value, string what)
+    private void Bind(Dictionary<string, long> symbols, Dictionary<string, (int Input, int Dim)> boundBy, int input, int dim, string symbol, long value, Func<string> what)
     {
+        var name = _manifest.Inputs[input].Name;
         if (symbols.TryGetValue(symbol, out var bound))
         {
             if (bound != value)
             {
                 throw Error(DiagnosticCodes.InputDimMismatch,
-                    $"input '{input}' dim {dim} needs symbol {symbol} = {value}, but {boundBy[symbol]} gave {symbol} = {bound}; the two must agree.");
+                    $"input '{name}' dim {dim} needs symbol {symbol} = {value}, but {BoundBy(boundBy[symbol])} gave {symbol} = {bound}; the two must agree.");
             }
             return;
         }
         if (!_manifest.Symbols.TryGetValue(symbol, out var range))
         {
-            throw Error(DiagnosticCodes.InputDimMismatch, $"input '{input}' dim {dim} uses symbol {symbol}, which the engine's manifest has no range for.");
+            throw Error(DiagnosticCodes.InputDimMismatch, $"input '{name}' dim {dim} uses symbol {symbol}, which the engine's manifest has no range for.");
         }
         if (value < range.Min || value > range.Max)
         {
-            throw Error(DiagnosticCodes.InputDimOutOfRange, $"{what} is outside the compiled range {range.Min}..{range.Max}.");
+            throw Error(DiagnosticCodes.InputDimOutOfRange, $"{what()} is outside the compiled range {range.Min}..{range.Max}.");
         }
         symbols[symbol] = value;
-        boundBy[symbol] = $"input '{input}' dim {dim}";
+        boundBy[symbol] = (input, dim);
     }
 
-    private static void CheckStatic(ManifestTensor spec, int dim, long size)
+    private string BoundBy((int Input, int Dim) where) => $"input '{_manifest.Inputs[where.Input].Name}' dim {where.Dim}";
+
+    private static void CheckStatic(ManifestTensor spec, int dim, long size, long expected)
     {
-        var expected = long.Parse(spec.Dims[dim], CultureInfo.InvariantCulture);
         if (size != expected)
         {
             throw Error(DiagnosticCodes.InputDimMismatch, $"input '{spec.Name}' dim {dim} = {size}; the engine was compiled for the static size {expected}.");
         }
     }
 
-    private static void CheckDerived(ManifestTensor spec, int dim, SymExpr expr, long size, Dictionary<string, long> symbols, Dictionary<string, string> boundBy)
+    private static void CheckDerived(ManifestTensor spec, int dim, SymExpr expr, long size, Dictionary<string, long> symbols,
+        Dictionary<string, (int Input, int Dim)> boundBy, Func<(int, int), string> describe)
     {
         var unbound = expr.Symbols.Where(s => !symbols.ContainsKey(s)).ToList();
         if (unbound.Count > 0)
@@ -144,7 +172,7 @@ public sealed class InputShapeValidator
         if (size != expected)
         {
             throw Error(DiagnosticCodes.InputDimMismatch,
-                $"input '{spec.Name}' dim {dim} = {size} must equal {expr} = {expected} (with {Describe(expr, symbols)}, from {string.Join(", ", expr.Symbols.Order(StringComparer.Ordinal).Select(s => boundBy[s]))}).");
+                $"input '{spec.Name}' dim {dim} = {size} must equal {expr} = {expected} (with {Describe(expr, symbols)}, from {string.Join(", ", expr.Symbols.Order(StringComparer.Ordinal).Select(s => describe(boundBy[s])))}).");
         }
     }
 

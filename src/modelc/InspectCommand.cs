@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using ModelBuild.Compiler;
+using ModelBuild.Compiler.Backends;
 using ModelBuild.Engine.Container;
 using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Safetensors;
@@ -23,25 +25,50 @@ internal static class InspectCommand
     {
         var file = new Argument<FileInfo>("file") { Description = "A model (PT2 archive, TorchScript, ONNX) or a ModelBuild engine." };
         var json = new Option<bool>("--json") { Description = "Print JSON (schema in docs/modelc-inspect.md) instead of text." };
-        var command = new Command("inspect", "Show a model's inputs, outputs, symbolic dims and ranges, ops and weights.") { file, json };
+        var partition = new Option<bool>("--partition")
+        {
+            Description = "Also show the blocks a compile would cut (which backend runs which nodes) and why each node the preferred backend does not run stays off it.",
+        };
+        var dot = new Option<FileInfo?>("--dot") { Description = "Write a Graphviz picture of the blocks (of the partition, or of an engine's plan), coloured by backend, to this file." };
+        var backend = new Option<string>("--backend") { Description = "The backend the partition is for: auto (ONNX Runtime where nodes lower, on the CPU), torch, onnxruntime.", DefaultValueFactory = _ => "auto" };
+        var command = new Command("inspect", "Show a model's inputs, outputs, symbolic dims and ranges, ops and weights.") { file, json, partition, dot, backend };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var path = parse.GetValue(file)!.FullName;
             var bytes = File.Exists(path) ? File.ReadAllBytes(path) : [];
+            var dotFile = parse.GetValue(dot);
             if (EngineInspection.IsEngine(bytes))
             {
                 var engine = EngineFile.Read(bytes, path, runtimeVersion: null);
                 Console.Out.Write(parse.GetValue(json) ? EngineInspection.Json(engine, path) : EngineInspection.Text(engine, path));
+                if (dotFile is not null)
+                {
+                    File.WriteAllText(dotFile.FullName, PartitionInspection.Dot(engine, $"{engine.Manifest.Name}: engine plan"));
+                }
                 return 0;
             }
             var graph = ModelReader.Read(path);
-            Console.Out.Write(parse.GetValue(json) ? Json(graph) : Text(graph));
+            var split = parse.GetValue(partition) || dotFile is not null
+                ? ModelCompiler.Partition(new CompileOptions(path) { Backend = parse.GetValue(backend)! })
+                : null;
+            if (parse.GetValue(json))
+            {
+                Console.Out.Write(Json(graph, split));
+            }
+            else
+            {
+                Console.Out.Write(Text(graph) + (split is null ? "" : PartitionInspection.Text(split)));
+            }
+            if (dotFile is not null)
+            {
+                File.WriteAllText(dotFile.FullName, PartitionInspection.Dot(split!, $"{graph.Name} ({Path.GetFileName(path)}): {split!.Candidate} partition"));
+            }
             return 0;
         }));
         return command;
     }
 
-    public static string Json(ModelGraph graph)
+    public static string Json(ModelGraph graph, ModelPartition? partition = null)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -106,6 +133,11 @@ internal static class InspectCommand
             w.WriteNumber("count", graph.Weights.Count);
             w.WriteNumber("bytes", WeightBytes(graph));
             w.WriteEndObject();
+            if (partition is not null)
+            {
+                w.WritePropertyName("partition");
+                PartitionInspection.Json(partition).WriteTo(w);
+            }
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + Environment.NewLine;

@@ -3,7 +3,7 @@ using ModelBuild.Tests;
 
 namespace ModelBuild.Compiler.Tests;
 
-/// <summary>Each fixture file (public and extra) compiled once per test run (with its cases file), shared by the test classes.</summary>
+/// <summary>Each fixture file (public and extra) compiled once per test run for TorchSharp (with its cases file), shared by the test classes.</summary>
 internal static class FixtureEngines
 {
     public static readonly string[] GraphFormats = ["model.pt2", "model.legacy.pt2", "model.core.pt2"];
@@ -21,6 +21,8 @@ internal static class FixtureEngines
         {
             Name = model,
             CasesPath = TestPaths.Fixture(k.Item1, "cases.safetensors"),
+            // These engines prove the TorchSharp path (passes, kernels, memory plan); OnnxRuntimeBackendTests the other.
+            Backend = "torch",
         }))).Value;
 
     /// <summary>Every graph file of the public and the extra fixtures.</summary>

@@ -8,7 +8,7 @@ namespace ModelBuild.Compiler.Backends;
 /// backend of the preference list that runs it (ops the item forces go to the last, the fallback); nodes are then
 /// ordered so that each backend's nodes stay together as far as the dependencies allow; a block of a preferred backend
 /// with fewer than MinBlockSize compute nodes moves to the next backend that runs its nodes, since every switch costs
-/// a hand-over of values.
+/// a hand-over of values (a graph that is one block of a preferred backend stays there).
 /// </summary>
 public static class Partitioner
 {
@@ -35,7 +35,8 @@ public static class Partitioner
         while (true)
         {
             var blocks = Cluster(graph, assign);
-            var small = blocks.Where(b => b.Backend != fallback && b.Nodes.Count(i => IsCompute(nodes[i])) < minBlockSize).ToList();
+            // A block that is the whole graph hands nothing over, whatever its size.
+            var small = blocks.Count == 1 ? [] : blocks.Where(b => b.Backend != fallback && b.Nodes.Count(i => IsCompute(nodes[i])) < minBlockSize).ToList();
             var moved = false;
             foreach (var block in small)
             {

@@ -6,7 +6,8 @@ namespace ModelBuild.Compiler.Passes;
 
 /// <summary>
 /// Evaluates at compile time every node that reads only weights (a transpose or permute of a weight, a reshape, a
-/// cast) with the runtime's kernels and replaces it by a constant weight. Nodes that read no tensor at all (factories) and random ops stay.
+/// cast) with the runtime's kernels and replaces it by a constant weight. Nodes that read no tensor at all (factories),
+/// random ops and ops without a TorchSharp kernel (another backend runs them) stay.
 /// </summary>
 public static class ConstantFolding
 {
@@ -21,7 +22,7 @@ public static class ConstantFolding
             foreach (var node in graph.Nodes)
             {
                 var reads = node.Reads().Distinct(StringComparer.Ordinal).ToList();
-                if (reads.Count == 0 || !reads.All(weights.ContainsKey) || IsRandom(node.Target)
+                if (reads.Count == 0 || !reads.All(weights.ContainsKey) || IsRandom(node.Target) || !OpKernels.IsSupported(node.Target)
                     || node.Outputs.Count == 0 || !node.Outputs.All(o => o is TensorArg))
                 {
                     kept.Add(node);

@@ -3,7 +3,7 @@ using ModelBuild.Engine.Graph;
 namespace ModelBuild.Compiler.Passes;
 
 /// <summary>The value names (tensors and sym-ints) that arguments read and nodes write.</summary>
-internal static class GraphValueNames
+public static class GraphValueNames
 {
     public static IEnumerable<string> Read(Argument argument) => argument switch
     {

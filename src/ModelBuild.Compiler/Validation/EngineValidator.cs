@@ -94,6 +94,7 @@ public sealed class EngineValidator(CompiledModel engine, Func<IReadOnlyList<Ten
     {
         "cases" => "the cases file's expected outputs",
         "torchscript" => "the TorchScript module run directly",
+        "onnxruntime" => "the ONNX model run directly in ONNX Runtime",
         _ => "the reference (the unoptimized graph, fp32, CPU)",
     };
 

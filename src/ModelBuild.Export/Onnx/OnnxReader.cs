@@ -4,7 +4,7 @@ using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Engine.Symbolic;
-using ModelBuild.Export.Onnx.Proto;
+using ModelBuild.Onnx.Proto;
 using ModelBuild.Export.Pt2;
 
 namespace ModelBuild.Export.Onnx;
