@@ -52,7 +52,11 @@ public static class ModelCompiler
         // What the program never computes must not block it: dead nodes go before the lowering check.
         graph = DeadCodeElimination.Run(graph);
         var checkedGraph = graph;
-        LoweringCheck.Run(graph, node => all.Any(b => b.Unsupported(node, checkedGraph) is null), file);
+        LoweringCheck.Run(graph, node =>
+        {
+            var reasons = all.Select(b => b.Unsupported(node, checkedGraph)).ToList();
+            return reasons.Any(r => r is null) ? null : reasons[0];
+        }, file);
         var ranges = ShapeRangeResolver.Resolve(graph, options.Shapes, file);
         var optimized = Optimizer.Run(graph, device, precision);
         var manifest = ManifestBuilder.Build(options, graph.Name, graph.Source, device, ranges,
