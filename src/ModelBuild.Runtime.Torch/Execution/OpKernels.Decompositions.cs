@@ -100,7 +100,6 @@ public static partial class OpKernels
         t.Op("aten.linalg_pinv.atol_rtol_tensor", a => Tolerances(a, a.Self) is var (atol, rtol) && atol is null
             ? linalg.pinv(a.Self, (double?)null, null, a.Bool("hermitian", false))
             : linalg.pinv(a.Self, atol!, rtol, a.Bool("hermitian", false)));
-        t.Op("aten.linalg_pinv.atol_rtol_float", a => linalg.pinv(a.Self, a.OptionalDouble("atol"), a.OptionalDouble("rtol"), a.Bool("hermitian", false)));
         t.Op("aten.linalg_matrix_rank.atol_rtol_tensor", a => Tolerances(a, a.Tensor("input")) is var (atol, rtol) && atol is null
             ? linalg.matrix_rank(a.Tensor("input"), (double?)null, null, a.Bool("hermitian", false))
             : linalg.matrix_rank(a.Tensor("input"), atol!, rtol, a.Bool("hermitian", false)));

@@ -86,6 +86,10 @@ public static partial class OpKernels
         t.Op("aten.logical_xor.default", a => logical_xor(a.Self, a.Tensor("other")));
         t.Op("aten.bitwise_and.Tensor", a => bitwise_and(a.Self, a.Tensor("other")));
         t.Op("aten.bitwise_or.Tensor", a => bitwise_or(a.Self, a.Tensor("other")));
+        t.Op("aten.bitwise_xor.Tensor", a => bitwise_xor(a.Self, a.Tensor("other")));
+        t.Op("aten.bitwise_and.Scalar", a => Bitwise(a, (x, y) => x.bitwise_and(y)));
+        t.Op("aten.bitwise_or.Scalar", a => Bitwise(a, (x, y) => x.bitwise_or(y)));
+        t.Op("aten.bitwise_xor.Scalar", a => Bitwise(a, (x, y) => x.bitwise_xor(y)));
         // Python's &, |, ^ on tensors (HF transformers build masks with them): bitwise, logical on bool tensors.
         foreach (var overload in new[] { "Tensor", "Scalar" })
         {

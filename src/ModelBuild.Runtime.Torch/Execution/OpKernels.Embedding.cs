@@ -17,7 +17,6 @@ public static partial class OpKernels
         t.Multi("aten._embedding_bag.default", EmbeddingBag);
         t.Multi("aten._embedding_bag_forward_only.default", EmbeddingBag);
         t.Multi("aten.embedding_bag.padding_idx", EmbeddingBag);
-        t.Multi("aten.embedding_bag.default", EmbeddingBag);
         t.Op("aten.embedding_renorm.default", a =>
         {
             var weight = a.Self;

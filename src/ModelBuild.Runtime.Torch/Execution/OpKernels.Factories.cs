@@ -29,12 +29,9 @@ public static partial class OpKernels
         t.Op("aten.new_empty.default", a => zeros(a.Longs("size"), a.OptionalDType() ?? a.Self.dtype, LikeDevice(a)));
         t.Op("aten.linspace.default", a => Spaced(a, logBase: null));
         t.Op("aten.linspace.Tensor_Scalar", a => Spaced(a, logBase: null));
-        t.Op("aten.linspace.Scalar_Tensor", a => Spaced(a, logBase: null));
-        t.Op("aten.linspace.Tensor_Tensor", a => Spaced(a, logBase: null));
         t.Op("aten.logspace.default", a => Spaced(a, a.Double("base", 10)));
         t.Op("aten.logspace.Tensor_Scalar", a => Spaced(a, a.Double("base", 10)));
         t.Op("aten.logspace.Scalar_Tensor", a => Spaced(a, a.Double("base", 10)));
-        t.Op("aten.logspace.Tensor_Tensor", a => Spaced(a, a.Double("base", 10)));
         t.Op("aten.new_full.default", a => full(a.Longs("size"), a.Scalar("fill_value"), a.OptionalDType() ?? a.Self.dtype, LikeDevice(a)));
     }
 

@@ -14,8 +14,6 @@ public static partial class OpKernels
     private static void AddIndexing(KernelTable t)
     {
         t.Op("aten.index_put.default", a => IndexPut(a.Self, a.OptionalTensors("indices"), a.Tensor("values"), a.Bool("accumulate", false)));
-        t.Op("aten._unsafe_index_put.default", a => IndexPut(a.Self, a.OptionalTensors("indices"), a.Tensor("values"), a.Bool("accumulate", false)));
-        t.Op("aten._unsafe_index.Tensor", a => a.Self.index(Indices(a.OptionalTensors("indices"))));
         t.Op("aten._unsafe_masked_index.default", a =>
         {
             var picked = a.Self.index(Indices(Clamped(a.Self, a.Tensors("indices"))));
@@ -45,8 +43,6 @@ public static partial class OpKernels
         }, n => n.OneOf("reduce", "prod", "mean", "amax", "amin"));
         t.Op("aten.index_add.default", a => a.Self.index_add(a.Long("dim"), a.Tensor("index"), a.Tensor("source"), a.Scalar("alpha", 1)));
         t.Op("aten.index_copy.default", a => a.Self.index_copy(a.Long("dim"), a.Tensor("index"), a.Tensor("source")));
-        t.Op("aten.index_fill.int_Scalar", a => a.Self.index_fill(a.Long("dim"), a.Tensor("index"), a.Scalar("value")));
-        t.Op("aten.index_fill.int_Tensor", a => a.Self.index_fill(a.Long("dim"), a.Tensor("index"), a.Tensor("value").ToScalar()));
         t.Op("aten.masked_scatter.default", a => a.Self.masked_scatter(a.Tensor("mask"), a.Tensor("source")));
         t.Op("aten.put.default", a =>
         {

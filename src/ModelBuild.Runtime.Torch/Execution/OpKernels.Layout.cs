@@ -27,16 +27,14 @@ public static partial class OpKernels
             return a.Tensor("src").to(self.dtype, self.device).expand(self.shape).clone();
         });
         t.Op("aten.fill.Scalar", a => full_like(a.Self, a.Scalar("value")));
-        t.Op("aten.fill.Tensor", a => a.Tensor("value").to(a.Self.dtype).expand(a.Self.shape).clone());
         t.Op("aten.resize.default", a => Resized(a.Self, a.Longs("size")));
+        t.Op("aten.resize_as.default", a => Resized(a.Self, a.Tensor("the_template").shape));
 
         t.Unary("aten.mT.default", x => x.transpose(-2, -1));
         t.Unary("aten.mH.default", x => x.transpose(-2, -1));
         t.Unary("aten.matrix_H.default", x => x.transpose(0, 1));
-        t.Unary("aten.adjoint.default", x => x.transpose(-2, -1));
         t.Unary("aten.numpy_T.default", x => x.permute([.. Enumerable.Range(0, (int)x.dim()).Reverse().Select(d => (long)d)]));
         t.Unary("aten.fliplr.default", x => x.fliplr());
-        t.Unary("aten.flipud.default", x => x.flip(0));
         t.Op("aten.fft_fftshift.default", a => Shifted(a.Self, a.OptionalLongs("dim"), inverse: false));
         t.Op("aten.fft_ifftshift.default", a => Shifted(a.Self, a.OptionalLongs("dim"), inverse: true));
         t.Op("aten.tile.default", a => a.Self.tile(a.Longs("dims")));
@@ -46,17 +44,10 @@ public static partial class OpKernels
         t.Unary("aten.atleast_2d.default", x => AtLeast(x, 2));
         t.Unary("aten.atleast_3d.default", x => AtLeast(x, 3));
         t.Multi("aten.atleast_1d.Sequence", a => [a.Tensors("tensors").Select(x => AtLeast(x, 1)).ToArray()]);
-        t.Multi("aten.atleast_2d.Sequence", a => [a.Tensors("tensors").Select(x => AtLeast(x, 2)).ToArray()]);
-        t.Multi("aten.atleast_3d.Sequence", a => [a.Tensors("tensors").Select(x => AtLeast(x, 3)).ToArray()]);
         t.Op("aten.hstack.default", a => hstack(a.Tensors("tensors")));
-        t.Op("aten.vstack.default", a => vstack(a.Tensors("tensors")));
-        t.Op("aten.dstack.default", a => dstack(a.Tensors("tensors")));
         t.Op("aten.column_stack.default", a => column_stack(a.Tensors("tensors")));
         t.Multi("aten.unsafe_chunk.default", a => [a.Self.chunk(a.Long("chunks"), a.Long("dim", 0))]);
         t.Multi("aten.unsafe_split.Tensor", a => [a.Self.split(a.Long("split_size"), (int)a.Long("dim", 0))]);
-        t.Multi("aten.unsafe_split_with_sizes.default", a => [a.Self.split(a.Longs("split_sizes"), a.Long("dim", 0))]);
-        t.Multi("aten.tensor_split.sections", a => [a.Self.tensor_split(a.Long("sections"), a.Long("dim", 0))]);
-        t.Multi("aten.tensor_split.indices", a => [a.Self.tensor_split(a.Longs("indices"), a.Long("dim", 0))]);
         t.Op("aten.repeat_interleave.self_Tensor", a => a.Self.repeat_interleave(a.Tensor("repeats"), a.OptionalLong("dim"), a.OptionalLong("output_size")));
         t.Op("aten.repeat_interleave.self_int", a => a.Self.repeat_interleave(a.Long("repeats"), a.OptionalLong("dim"), a.OptionalLong("output_size")));
         t.Op("aten.repeat_interleave.Tensor", a =>

@@ -16,14 +16,7 @@ public static partial class OpKernels
         t.Op("aten.matmul.default", a => a.Self.matmul(a.Tensor("other")));
         t.Op("aten.addmv.default", a => ScaledSum(a, a.Tensor("mat").mv(a.Tensor("vec"))));
         t.Op("aten.addbmm.default", a => ScaledSum(a, a.Tensor("batch1").bmm(a.Tensor("batch2")).sum([0])));
-        t.Op("aten.addr.default", a => ScaledSum(a, a.Tensor("vec1").outer(a.Tensor("vec2"))));
-        t.Op("aten.mv.default", a => a.Self.mv(a.Tensor("vec")));
-        t.Op("aten.dot.default", a => a.Self.dot(a.Tensor("tensor")));
-        t.Op("aten.vdot.default", a => a.Self.vdot(a.Tensor("other")));
         t.Op("aten.inner.default", a => a.Self.inner(a.Tensor("other")));
-        t.Op("aten.outer.default", a => a.Self.outer(a.Tensor("vec2")));
-        t.Op("aten.kron.default", a => a.Self.kron(a.Tensor("other")));
-        t.Unary("aten.trace.default", x => x.trace());
         t.Op("aten.bilinear.default", a => F.bilinear(a.Tensor("input1"), a.Tensor("input2"), a.Tensor("weight"), a.OptionalTensor("bias")));
         t.Op("aten._trilinear.default", Trilinear);
         t.Op("aten.cross.default", a => linalg.cross(a.Self, a.Tensor("other"), a.OptionalLong("dim") ?? Array.FindIndex(a.Self.shape, d => d == 3)));

@@ -18,11 +18,6 @@ public static partial class OpKernels
             F.cosine_embedding_loss(a.Tensor("input1"), a.Tensor("input2"), a.Tensor("target"), a.Double("margin", 0), Reduction(a)));
         t.Op("aten.poisson_nll_loss.default", a => F.poisson_nll_loss(a.Tensor("input"), a.Tensor("target"), a.Bool("log_input", true),
             a.Bool("full", false), (float)a.Double("eps", 1e-8), Reduction(a)));
-        t.Op("aten.binary_cross_entropy.default", a => F.binary_cross_entropy(a.Self, a.Tensor("target"), a.OptionalTensor("weight"), Reduction(a)));
-        t.Op("aten.binary_cross_entropy_with_logits.default", a => F.binary_cross_entropy_with_logits(
-            a.Self, a.Tensor("target"), a.OptionalTensor("weight"), Reduction(a), a.OptionalTensor("pos_weight")));
-        t.Op("aten.hinge_embedding_loss.default", a => F.hinge_embedding_loss(a.Self, a.Tensor("target"), a.Double("margin", 1), Reduction(a)));
-        t.Op("aten.margin_ranking_loss.default", a => F.margin_ranking_loss(a.Tensor("input1"), a.Tensor("input2"), a.Tensor("target"), a.Double("margin", 0), Reduction(a)));
     }
 
     private static nn.Reduction Reduction(NodeArguments a) => (nn.Reduction)a.Long("reduction", 1);

@@ -39,7 +39,6 @@ public static partial class OpKernels
         t.Unary("aten.i0.default", x => x.i0());
         t.Op("aten.polygamma.default", a => a.Self.polygamma(a.Long("n")));
         t.Op("aten.mvlgamma.default", a => a.Self.mvlgamma(a.Long("p")));
-        t.Op("aten.logit.default", a => a.Self.logit(a.OptionalDouble("eps")));
         t.Op("aten.nan_to_num.default", a => a.Self.nan_to_num(a.Double("nan", 0), a.OptionalDouble("posinf"), a.OptionalDouble("neginf")));
 
         t.Unary("aten.isnan.default", x => x.isnan());
@@ -69,8 +68,6 @@ public static partial class OpKernels
         t.Op("aten.true_divide.Tensor", a => Binary(a, "other", (x, y) => x.true_divide(y), (x, s) => x.true_divide(s)));
         t.Op("aten.multiply.Tensor", a => Binary(a, "other", (x, y) => x.mul(y), (x, s) => x.mul(s)));
         t.Op("aten.pow.Scalar", a => ScalarTensor(a, "self", a.Tensor("exponent").device).pow(a.Tensor("exponent")));
-        t.Op("aten.float_power.Tensor_Tensor", a => a.Self.float_power(a.Tensor("exponent")));
-        t.Op("aten.float_power.Tensor_Scalar", a => a.Self.float_power(a.Scalar("exponent")));
         t.Op("aten.clamp_min.Tensor", a => a.Self.clamp(a.Tensor("min"), null));
         t.Op("aten.clamp_max.Tensor", a => a.Self.clamp(null, a.Tensor("max")));
         t.Op("aten.igamma.default", a => special.gammainc(a.Self, a.Tensor("other")));
@@ -83,8 +80,6 @@ public static partial class OpKernels
         t.Unary("aten.special_ndtr.default", special.ndtr);
         t.Unary("aten.special_ndtri.default", special.ndtri);
         t.Unary("aten.special_log_ndtr.default", LogNdtr);
-        t.Unary("aten.special_entr.default", special.entr);
-        t.Op("aten.special_xlog1py.default", a => special.xlog1py(a.Self, a.Tensor("other")));
         t.Op("aten.special_zeta.default", a => special.zeta(a.Self, a.Tensor("other")));
         foreach (var (name, function) in new (string, Func<Tensor, Tensor?, Tensor>)[]
         {
@@ -118,7 +113,6 @@ public static partial class OpKernels
         t.Op("aten.celu.default", a => F.celu(a.Self, a.Double("alpha", 1)));
         t.Unary("aten.selu.default", x => F.selu(x));
         t.Op("aten.prelu.default", a => F.prelu(a.Self, a.Tensor("weight")));
-        t.Op("aten._prelu_kernel.default", a => F.prelu(a.Self, a.Tensor("weight")));
         t.Op("aten.threshold.default", a => F.threshold(a.Self, a.Double("threshold"), a.Double("value")));
         t.Op("aten.hardshrink.default", a => F.hardshrink(a.Self, a.Double("lambd", 0.5)));
         t.Op("aten.softshrink.default", a => F.softshrink(a.Self, a.Double("lambd", 0.5)));

@@ -47,7 +47,6 @@ public static partial class OpKernels
                 a.Bool("ceil_mode", false), a.Bool("count_include_pad", true), a.OptionalLong("divisor_override"));
         });
         t.Op("aten.max_pool2d_with_indices_backward.default", a => MaxPoolBackward(a.Tensor("grad_output"), a.Self, a.Tensor("indices"), 2));
-        t.Op("aten.max_pool3d_with_indices_backward.default", a => MaxPoolBackward(a.Tensor("grad_output"), a.Self, a.Tensor("indices"), 3));
         t.Op("aten._adaptive_avg_pool2d_backward.default", a =>
         {
             var grad = a.Tensor("grad_output");

@@ -25,10 +25,12 @@ public static partial class OpKernels
         t.Op("aten.multinomial.default", a => a.Self.multinomial(a.Long("num_samples"), a.Bool("replacement", false)));
         t.Op("aten.normal.Tensor_Tensor", a => normal(a.Tensor("mean"), a.Tensor("std")));
         t.Op("aten.normal.Tensor_float", a => a.Tensor("mean").add(randn_like(a.Tensor("mean")).mul(a.Double("std", 1))));
-        t.Op("aten.normal.float_Tensor", a => randn_like(a.Tensor("std")).mul(a.Tensor("std")).add(a.Double("mean", 0)));
         t.Op("aten.normal.float_float", a => normal(a.Double("mean"), a.Double("std"), a.Longs("size"), a.OptionalDType() ?? get_default_dtype(), a.Device()));
         t.Op("aten.uniform.default", a => empty_like(a.Self).uniform_(a.Double("from", 0), a.Double("to", 1)));
         t.Op("aten.exponential.default", a => empty_like(a.Self).exponential_(a.Double("lambd", 1)));
+        t.Op("aten.cauchy.default", a => empty_like(a.Self).cauchy_(a.Double("median", 0), a.Double("sigma", 1)));
+        t.Op("aten.geometric.default", a => empty_like(a.Self).geometric_(a.Double("p")));
+        t.Op("aten.log_normal.default", a => empty_like(a.Self).log_normal_(a.Double("mean", 1), a.Double("std", 2)));
 
         t.Op("aten.alpha_dropout.default", a => F.alpha_dropout(a.Tensor("input"), a.Double("p"), a.Bool("train", false)));
         t.Op("aten.feature_alpha_dropout.default", a => F.feature_alpha_dropout(a.Tensor("input"), a.Double("p"), a.Bool("train", false)));

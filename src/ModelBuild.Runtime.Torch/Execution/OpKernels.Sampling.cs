@@ -9,23 +9,23 @@ public static partial class OpKernels
 {
     private static void AddSampling(KernelTable t)
     {
+        // The .vec forms are what F.interpolate exports: (input, output_size?, [align_corners,] scale_factors?).
         foreach (var (op, mode, antialias) in new (string, InterpolationMode, bool)[]
         {
             ("upsample_nearest1d", InterpolationMode.Nearest, false), ("upsample_nearest3d", InterpolationMode.Nearest, false),
-            ("_upsample_nearest_exact1d", InterpolationMode.NearestExact, false), ("_upsample_nearest_exact2d", InterpolationMode.NearestExact, false),
-            ("_upsample_nearest_exact3d", InterpolationMode.NearestExact, false), ("upsample_linear1d", InterpolationMode.Linear, false),
-            ("upsample_bilinear2d", InterpolationMode.Bilinear, false), ("upsample_trilinear3d", InterpolationMode.Trilinear, false),
-            ("upsample_bicubic2d", InterpolationMode.Bicubic, false), ("_upsample_bilinear2d_aa", InterpolationMode.Bilinear, true),
-            ("_upsample_bicubic2d_aa", InterpolationMode.Bicubic, true),
+            ("upsample_linear1d", InterpolationMode.Linear, false), ("upsample_bilinear2d", InterpolationMode.Bilinear, false),
+            ("upsample_trilinear3d", InterpolationMode.Trilinear, false), ("upsample_bicubic2d", InterpolationMode.Bicubic, false),
+            ("_upsample_bilinear2d_aa", InterpolationMode.Bilinear, true), ("_upsample_bicubic2d_aa", InterpolationMode.Bicubic, true),
         })
         {
-            // .vec: (input, output_size?, [align_corners,] scale_factors?); .default: (self, output_size, [align_corners,] scales_*?).
             t.Op($"aten.{op}.vec", a => F.interpolate(a.Tensor("input"), a.OptionalLongs("output_size"), a.OptionalDoubles("scale_factors"),
                 mode, AlignCorners(a, mode), recompute_scale_factor: false, antialias));
-            t.Op($"aten.{op}.default", a => Scales(a) is { } scales
-                ? F.interpolate(a.Self, null, scales, mode, AlignCorners(a, mode), recompute_scale_factor: false, antialias)
-                : F.interpolate(a.Self, a.OptionalLongs("output_size"), null, mode, AlignCorners(a, mode), recompute_scale_factor: false, antialias));
         }
+
+        // The .default form (self, output_size, align_corners, scales_h?, scales_w?), which torch.nn.functional's antialiased path calls.
+        t.Op("aten._upsample_bilinear2d_aa.default", a => Scales(a) is { } scales
+            ? F.interpolate(a.Self, null, scales, InterpolationMode.Bilinear, a.Bool("align_corners", false), recompute_scale_factor: false, antialias: true)
+            : F.interpolate(a.Self, a.OptionalLongs("output_size"), null, InterpolationMode.Bilinear, a.Bool("align_corners", false), recompute_scale_factor: false, antialias: true));
 
         t.Op("aten.grid_sampler_2d.default", GridSample, GridSampleCheck);
         t.Op("aten.grid_sampler_3d.default", GridSample, GridSampleCheck);
@@ -49,23 +49,21 @@ public static partial class OpKernels
         t.Op("aten.col2im.default", a => F.fold(a.Self, Pair(a.Longs("output_size")), Pair(a.Longs("kernel_size")),
             Pair(a.Longs("dilation")), Pair(a.Longs("padding")), Pair(a.Longs("stride"))));
         t.Op("aten.pixel_unshuffle.default", a => F.pixel_unshuffle(a.Self, a.Long("downscale_factor")));
-        t.Op("aten.channel_shuffle.default", a => a.Self.channel_shuffle(a.Long("groups")));
-        t.Op("aten.native_channel_shuffle.default", a => a.Self.channel_shuffle(a.Long("groups")));
     }
 
     private static (long, long) Pair(long[] values) => values.Length == 1 ? (values[0], values[0]) : (values[0], values[1]);
 
-    /// <summary>align_corners applies to the linear modes only; libtorch refuses it for the nearest ones.</summary>
+    /// <summary>align_corners applies to the linear modes only; libtorch refuses it for nearest.</summary>
     private static bool? AlignCorners(NodeArguments a, InterpolationMode mode) =>
-        mode is InterpolationMode.Nearest or InterpolationMode.NearestExact ? null : a.Bool("align_corners", false);
+        mode is InterpolationMode.Nearest ? null : a.Bool("align_corners", false);
 
     /// <summary>
-    /// The scales of a .default upsampling (scales_d, scales_h, scales_w) when it gives one per spatial dim: they decide
-    /// the sampling positions, and output_size is their floor; null when output_size alone decides.
+    /// The scales of a .default upsampling when it gives one per spatial dim: they decide the sampling positions, and
+    /// output_size is their floor; null when output_size alone decides.
     /// </summary>
     private static double[]? Scales(NodeArguments a)
     {
-        var scales = new[] { "scales", "scales_d", "scales_h", "scales_w" }.Select(a.OptionalDouble).OfType<double>().ToArray();
+        var scales = new[] { "scales_h", "scales_w" }.Select(a.OptionalDouble).OfType<double>().ToArray();
         return scales.Length == a.Self.dim() - 2 ? scales : null;
     }
 

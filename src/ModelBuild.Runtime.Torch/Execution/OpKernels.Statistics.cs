@@ -10,44 +10,15 @@ public static partial class OpKernels
         t.Multi("aten.var_mean.correction", a => VarianceAndMean(a, a.OptionalDouble("correction") ?? 1, root: false));
         t.Multi("aten.var_mean.dim", a => VarianceAndMean(a, a.Bool("unbiased", true) ? 1 : 0, root: false));
         t.Multi("aten.var_mean.default", a => VarianceAndMean(a, a.Bool("unbiased", true) ? 1 : 0, root: false));
-        t.Multi("aten.std_mean.correction", a => VarianceAndMean(a, a.OptionalDouble("correction") ?? 1, root: true));
-        t.Multi("aten.std_mean.dim", a => VarianceAndMean(a, a.Bool("unbiased", true) ? 1 : 0, root: true));
-        t.Multi("aten.aminmax.default", a =>
-        {
-            var dims = ReducedDims(a, "dim");
-            var keepdim = a.Bool("keepdim", false);
-            return [a.Self.amin(dims, keepdim), a.Self.amax(dims, keepdim)];
-        });
 
         t.Op("aten.cumprod.default", a => a.Self.cumprod(a.Long("dim"), a.OptionalDType()));
         t.Op("aten.logcumsumexp.default", a => logcumsumexp(a.Self, a.Long("dim")));
-        t.Multi("aten.cummax.default", a =>
-        {
-            var (values, indices) = a.Self.cummax(a.Long("dim"));
-            return [values, indices];
-        });
-        t.Multi("aten.cummin.default", a =>
-        {
-            var (values, indices) = a.Self.cummin(a.Long("dim"));
-            return [values, indices];
-        });
 
-        t.Op("aten.argsort.default", a => SortedIndices(a.Self, a.Long("dim", -1), a.Bool("descending", false), stable: false));
-        t.Op("aten.argsort.stable", a => SortedIndices(a.Self, a.Long("dim", -1), a.Bool("descending", false), a.Bool("stable", false)));
+        t.Op("aten.argsort.default", a => SortedIndices(a.Self, a.Long("dim", -1), a.Bool("descending", false)));
         t.Op("aten.msort.default", a =>
         {
             var (values, _) = a.Self.sort(0);
             return values;
-        });
-        t.Multi("aten.kthvalue.default", a =>
-        {
-            var (values, indices) = a.Self.kthvalue(a.Long("k"), a.Long("dim", -1), a.Bool("keepdim", false));
-            return [values, indices];
-        });
-        t.Multi("aten.mode.default", a =>
-        {
-            var (values, indices) = a.Self.mode(a.Long("dim", -1), a.Bool("keepdim", false));
-            return [values, indices];
         });
         t.Unary("aten.median.default", x => x.median());
         t.Unary("aten.nanmedian.default", x => x.nanmedian());
@@ -66,18 +37,14 @@ public static partial class OpKernels
 
         t.Op("aten.linalg_vector_norm.default", a =>
             linalg.vector_norm(Typed(a), a.Double("ord", 2), ReducedDims(a, "dim"), a.Bool("keepdim", false)));
-        t.Op("aten.linalg_matrix_norm.default", a =>
-            linalg.matrix_norm(Typed(a), a.Double("ord"), a.Longs("dim", -2, -1), a.Bool("keepdim", false)));
         t.Op("aten.linalg_matrix_norm.str_ord", a =>
             linalg.matrix_norm(Typed(a), a.OptionalString("ord") ?? "fro", a.Longs("dim", -2, -1), a.Bool("keepdim", false)));
         t.Op("aten.linalg_norm.default", a => a.OptionalDouble("ord") is { } ord
             ? linalg.norm(Typed(a), ord, a.OptionalLongs("dim"), a.Bool("keepdim", false))
             : linalg.norm(Typed(a), a.OptionalLongs("dim"), a.Bool("keepdim", false)));
-        t.Op("aten.linalg_norm.ord_str", a => linalg.norm(Typed(a), a.OptionalString("ord")!, a.OptionalLongs("dim"), a.Bool("keepdim", false)));
         t.Op("aten.trapezoid.x", a => trapezoid(a.Tensor("y"), a.Tensor("x"), a.Long("dim", -1)));
         t.Op("aten.trapezoid.dx", a => trapezoid(a.Tensor("y"), a.Double("dx", 1), a.Long("dim", -1)));
         t.Op("aten.trapz.x", a => trapezoid(a.Tensor("y"), a.Tensor("x"), a.Long("dim", -1)));
-        t.Op("aten.trapz.dx", a => trapezoid(a.Tensor("y"), a.Double("dx", 1), a.Long("dim", -1)));
         t.Op("aten.cumulative_trapezoid.x", a => cumulative_trapezoid(a.Tensor("y"), a.Tensor("x"), a.Long("dim", -1)));
         t.Op("aten.cumulative_trapezoid.dx", a => cumulative_trapezoid(a.Tensor("y"), a.Double("dx", 1), a.Long("dim", -1)));
         t.Op("aten._safe_softmax.default", a =>
@@ -95,9 +62,9 @@ public static partial class OpKernels
         return [spread, a.Self.mean(ReducedDims(a, "dim"), a.Bool("keepdim", false))];
     }
 
-    private static Tensor SortedIndices(Tensor x, long dim, bool descending, bool stable)
+    private static Tensor SortedIndices(Tensor x, long dim, bool descending)
     {
-        var (_, indices) = x.sort(dim, descending, stable);
+        var (_, indices) = x.sort(dim, descending);
         return indices;
     }
 
