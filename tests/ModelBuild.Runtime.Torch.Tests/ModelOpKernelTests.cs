@@ -172,6 +172,32 @@ public sealed class ModelOpKernelTests
     }
 
     [TestMethod]
+    public void WeightNorm_ScalesEachSliceOfDimToTheNormG()
+    {
+        using var scope = NewDisposeScope();
+        var v = F32([3, 0, 4, 1, 2, 2], 1, 2, 3);
+        var g = F32([10, 20, 30], 1, 1, 3);
+
+        // dim 2 (wav2vec2's positional convolution): the norm of each v[:, :, k] is 3.1623, 2 and 4.4721.
+        var w = Op("aten._weight_norm.default", [v, g], T("v", "x"), T("g", "y"), I("dim", 2));
+        var whole = Op("aten._weight_norm.default", [v, F32([3], 1, 1, 1)], T("v", "x"), T("g", "y"), I("dim", -1));
+
+        var expected = v.mul(g).div(F32([(float)Math.Sqrt(10), 2, (float)Math.Sqrt(20)], 1, 1, 3));
+        AssertClose(expected, w, 1e-5);
+        AssertClose(v.mul(3).div(Math.Sqrt(34)), whole, 1e-5);
+    }
+
+    [TestMethod]
+    public void Unflatten_TakesANegativeDim()
+    {
+        using var scope = NewDisposeScope();
+
+        var split = Op("aten.unflatten.int", zeros(4, 1, 6), T("self", "x"), I("dim", -1), Is("sizes", 2, 3));
+
+        CollectionAssert.AreEqual(new long[] { 4, 1, 2, 3 }, split.shape);
+    }
+
+    [TestMethod]
     public void SymSize_IsTheDimsLength()
     {
         using var scope = NewDisposeScope();

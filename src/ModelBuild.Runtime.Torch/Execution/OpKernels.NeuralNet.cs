@@ -29,6 +29,7 @@ public static partial class OpKernels
         t.Multi("aten._batch_norm_with_update.default", a => [.. BatchNormWithStatistics(a, training: true), Reserve(a)]);
         t.Multi("aten._batch_norm_no_update.default", a => [BatchNorm(a, training: false), Empty(a), Empty(a), Reserve(a)]);
         t.Op("aten.rms_norm.default", RmsNorm);
+        t.Op("aten._weight_norm.default", a => a.Tensor("v").mul(a.Tensor("g").div(NormExceptDim(a.Tensor("v"), a.Long("dim", 0)))));
         t.Op("aten.layer_norm.default", a => F.layer_norm(
             a.Tensor("input"), a.Longs("normalized_shape"), a.OptionalTensor("weight"), a.OptionalTensor("bias"), a.Double("eps", 1e-5)));
         t.Multi("aten.native_layer_norm.default", NativeLayerNorm);
@@ -221,6 +222,15 @@ public static partial class OpKernels
         var mean = input.mean(dims);
         var invstd = input.var(dims, unbiased: false).add(a.Double("eps", 1e-5)).rsqrt();
         return [output, mean, invstd];
+    }
+
+    /// <summary>The 2-norm over every dim but <paramref name="dim"/>, kept as size-1 dims (-1: over all dims), as weight_norm uses it.</summary>
+    private static Tensor NormExceptDim(Tensor v, long dim)
+    {
+        var rank = (int)v.dim();
+        var dims = dim == -1 ? Enumerable.Range(0, rank).Select(d => (long)d).ToArray()
+            : Enumerable.Range(0, rank).Where(d => d != (dim < 0 ? dim + rank : dim)).Select(d => (long)d).ToArray();
+        return linalg.vector_norm(v, 2, dims, keepdim: true);
     }
 
     /// <summary>The reserve buffer of _batch_norm_with_update, which the CPU kernel leaves empty.</summary>

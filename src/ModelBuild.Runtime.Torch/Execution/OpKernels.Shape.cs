@@ -24,7 +24,8 @@ public static partial class OpKernels
         t.Op("aten.squeeze.dims", a => SqueezeDims(a.Self, a.Longs("dim")));
         t.Unary("aten.squeeze.default", x => x.squeeze());
         t.Op("aten.flatten.using_ints", a => a.Self.flatten(a.Long("start_dim", 0), a.Long("end_dim", -1)));
-        t.Op("aten.unflatten.int", a => a.Self.unflatten(a.Long("dim"), a.Longs("sizes")));
+        // TorchSharp 0.107's unflatten refuses negative dims.
+        t.Op("aten.unflatten.int", a => a.Self.unflatten(a.Long("dim") < 0 ? a.Long("dim") + a.Self.dim() : a.Long("dim"), a.Longs("sizes")));
         t.Op("aten.expand.default", a => a.Self.expand(a.Longs("size")));
         t.Op("aten.expand_as.default", a => a.Self.expand_as(a.Tensor("other")));
         t.Op("aten.cat.default", a => cat(a.Tensors("tensors"), a.Long("dim", 0)));
