@@ -87,14 +87,20 @@ public static class ModelCompiler
     /// <summary>Functionalization, dead-code elimination, and the check that some backend of the candidates runs every node left.</summary>
     private static ModelGraph Prepare(ModelGraph graph, IReadOnlyList<Candidate> candidates, string file)
     {
-        var all = candidates.SelectMany(c => c.Backends).ToList();
+        var all = candidates.SelectMany(c => c.Backends).Distinct().ToList();
         graph = Functionalization.Run(graph, OpKernels.IsSupported, file);
         // What the program never computes must not block it: dead nodes go before the lowering check.
         graph = DeadCodeElimination.Run(graph);
-        var checkedGraph = graph;
-        LoweringCheck.Run(graph, node => all.Any(b => b.Unsupported(node, checkedGraph) is null), file);
+        LoweringCheck.Run(graph, WhyNoBackendRuns(all, graph), file);
         return graph;
     }
+
+    /// <summary>Null when one of the backends runs the node, else the first (preferred) backend's reason.</summary>
+    private static Func<GraphNode, string?> WhyNoBackendRuns(IReadOnlyList<IBackendCompiler> backends, ModelGraph graph) => node =>
+    {
+        var reasons = backends.Select(b => b.Unsupported(node, graph)).ToList();
+        return reasons.Any(r => r is null) ? null : reasons[0];
+    };
 
     /// <summary>A candidate plan: the backends its partition may use, preferred first, the fallback last.</summary>
     internal sealed record Candidate(string Name, IReadOnlyList<IBackendCompiler> Backends);
@@ -116,7 +122,7 @@ public static class ModelCompiler
             try
             {
                 // With auto, a model some of whose nodes only ONNX Runtime runs has no TorchSharp-only candidate.
-                LoweringCheck.Run(optimized, node => candidate.Backends.Any(b => b.Unsupported(node, optimized) is null), file);
+                LoweringCheck.Run(optimized, WhyNoBackendRuns(candidate.Backends, optimized), file);
                 var blocks = Partitioner.Run(optimized, candidate.Backends, options.MinBlockSize, options.TorchExecutedOps);
                 // A candidate whose partition another already has (nothing lowered) would only be measured twice.
                 if (!partitions.Add(string.Join(",", blocks.Select(b => $"{b.Backend.Name}:{b.Block.Nodes.Count}"))))

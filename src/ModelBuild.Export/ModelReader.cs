@@ -48,6 +48,23 @@ public static class ModelReader
             "The zip archive is neither a PT2 archive (no '<root>/models/<name>.json' or 'serialized_exported_program.json') nor TorchScript (no 'code/' and 'data.pkl').", path);
     }
 
+    /// <summary>
+    /// Reads a PT2 archive (torch.export.save, current layout) held in memory, such as one program of a bigger archive;
+    /// <paramref name="name"/> stands for its path in the graph's source and in messages.
+    /// </summary>
+    public static ModelGraph Read(ReadOnlyMemory<byte> bytes, string name, ModelReaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        options ??= ModelReaderOptions.Default;
+        using var archive = ModelArchive.Open(bytes, name, options);
+        if (!Pt2ArchiveReader.Recognizes(archive.EntryNames))
+        {
+            throw new ModelBuildException(DiagnosticCodes.ModelFormatUnknown,
+                "Archives in memory are read as PT2 archives of torch.export.save, but this one has no '<root>/models/<name>.json'.", name);
+        }
+        return Pt2ArchiveReader.Read(archive, name, FileHash.Sha256(bytes.Span), () => ModelArchive.Open(bytes, name, options), options);
+    }
+
     private static byte[] Head(string path)
     {
         var head = new byte[4];

@@ -14,8 +14,7 @@ public sealed class TorchBackendCompiler : IBackendCompiler
     public bool SupportsDevice(string device) => true;
 
     /// <inheritdoc/>
-    public string? Unsupported(GraphNode node, ModelGraph graph) =>
-        OpKernels.IsSupported(node.Target) ? null : "no TorchSharp kernel";
+    public string? Unsupported(GraphNode node, ModelGraph graph) => OpKernels.Unsupported(node);
 
     /// <inheritdoc/>
     public CompiledBlock Compile(BlockGraph block, ModelGraph graph, string device)

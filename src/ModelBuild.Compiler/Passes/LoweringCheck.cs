@@ -1,30 +1,35 @@
 using System.Text.RegularExpressions;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Graph;
+using ModelBuild.Runtime.Torch.Execution;
 
 namespace ModelBuild.Compiler.Passes;
 
 /// <summary>
 /// Every node must run on some backend; otherwise one error lists every unsupported operator, one line each, with how
-/// many nodes use it, the first of their names and the distinct source lines they come from.
+/// many nodes use it, the first of their names, the distinct source lines they come from and, when the operator has a
+/// kernel that refuses the nodes' arguments, why.
 /// </summary>
 public static partial class LoweringCheck
 {
     private const int NamesShown = 3;
     private const int OriginsShown = 3;
 
-    public static void Run(ModelGraph graph, Func<GraphNode, bool> isSupported, string file)
+    /// <param name="whyUnsupported">null when some backend runs the node, else why none does.</param>
+    public static void Run(ModelGraph graph, Func<GraphNode, string?> whyUnsupported, string file)
     {
         ArgumentNullException.ThrowIfNull(graph);
-        ArgumentNullException.ThrowIfNull(isSupported);
-        var unsupported = graph.Nodes.Where(n => !isSupported(n)).GroupBy(n => n.Target, StringComparer.Ordinal).ToList();
+        ArgumentNullException.ThrowIfNull(whyUnsupported);
+        var unsupported = graph.Nodes.Select(n => (Node: n, Why: whyUnsupported(n))).Where(r => r.Why is not null)
+            .GroupBy(r => (r.Node.Target, r.Why)).ToList();
         if (unsupported.Count == 0)
         {
             return;
         }
-        var lines = unsupported.Select(g => $"\n  {Line(g.Key, [.. g])}");
+        var lines = unsupported.Select(g => $"\n  {Line(g.Key.Target, [.. g.Select(r => r.Node)])}{(g.Key.Why == OpKernels.NoKernel ? "" : $": {g.Key.Why}")}");
+        var operators = unsupported.Select(g => g.Key.Target).Distinct(StringComparer.Ordinal).Count();
         throw new ModelBuildException(DiagnosticCodes.UnsupportedOperators,
-            $"the runtime has no kernel for {unsupported.Count} operator{(unsupported.Count == 1 ? "" : "s")} of the model "
+            $"the runtime has no kernel for {operators} operator{(operators == 1 ? "" : "s")} of the model, or none for the arguments it gives "
             + "(export it with run_decompositions() to lower them to core ATen operators, or replace them in the model):"
             + string.Concat(lines), file);
     }

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 using ModelBuild.Diagnostics;
 
 namespace ModelBuild.Export.Archives;
@@ -43,6 +44,15 @@ internal sealed class ModelArchive : IDisposable
     /// <summary>Opens a zip held in memory, such as a torch.save file stored inside a PT2 archive.</summary>
     public static ModelArchive Open(byte[] bytes, string file, ModelReaderOptions options) =>
         Open(new MemoryStream(bytes, writable: false), file, options);
+
+    /// <summary>Opens an archive the caller holds in memory (a program inside a bigger archive); <paramref name="name"/> names it in messages.</summary>
+    public static ModelArchive Open(ReadOnlyMemory<byte> bytes, string name, ModelReaderOptions options)
+    {
+        var stream = MemoryMarshal.TryGetArray(bytes, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
+        return Open(stream, name, options);
+    }
 
     private static ModelArchive Open(Stream stream, string file, ModelReaderOptions options)
     {

@@ -27,7 +27,11 @@ public static class Pt2ArchiveReader
         return Read(archive, path, options);
     }
 
-    internal static ModelGraph Read(ModelArchive archive, string path, ModelReaderOptions options)
+    internal static ModelGraph Read(ModelArchive archive, string path, ModelReaderOptions options) =>
+        Read(archive, path, FileHash.Sha256(path), () => ModelArchive.Open(path, options), options);
+
+    /// <summary>Reads the open archive; weights are read later from the archive <paramref name="reopen"/> gives.</summary>
+    internal static ModelGraph Read(ModelArchive archive, string path, string sha256, Func<ModelArchive> reopen, ModelReaderOptions options)
     {
         var (root, name) = ChooseProgram(archive);
         CheckByteOrder(archive, $"{root}/byteorder");
@@ -42,11 +46,11 @@ public static class Pt2ArchiveReader
                 : constantsConfig.TryGetValue(spec.StateName, out var c) ? ("constants", c)
                 : throw new ModelBuildException(DiagnosticCodes.WeightDataMismatch,
                     $"Weight '{spec.StateName}' is not in {name}_weights_config.json or {name}_constants_config.json; the archive is incomplete.", path);
-            return StoredWeight(archive, path, options, $"{root}/data/{folder}/{config.PathName}", config, spec);
+            return StoredWeight(archive, path, reopen, options, $"{root}/data/{folder}/{config.PathName}", config, spec);
         }).ToList();
 
         var exampleShapes = SampleInputs.ReadShapes(archive, $"{root}/data/sample_inputs/{name}.pt", options);
-        var source = new SourceInfo(Format, path, FileHash.Sha256(path), program.TorchVersion, program.SchemaVersion);
+        var source = new SourceInfo(Format, path, sha256, program.TorchVersion, program.SchemaVersion);
         return program.ToGraph(name, source, weights, exampleShapes);
     }
 
@@ -113,7 +117,7 @@ public static class Pt2ArchiveReader
         }
     }
 
-    private static Weight StoredWeight(ModelArchive archive, string path, ModelReaderOptions options, string entry, WeightConfig config, WeightSpec spec)
+    private static Weight StoredWeight(ModelArchive archive, string path, Func<ModelArchive> reopen, ModelReaderOptions options, string entry, WeightConfig config, WeightSpec spec)
     {
         var what = $"Weight '{spec.StateName}'";
         if (archive.EntryLength(entry) is not long length)
@@ -124,7 +128,7 @@ public static class Pt2ArchiveReader
         {
             return new Weight(spec.ValueName, spec.StateName, spec.Kind, spec.Meta, () =>
             {
-                using var a = ModelArchive.Open(path, options);
+                using var a = reopen();
                 return TorchSaveArchive.ReadSingleTensor(a.Read(entry), $"{path}:{entry}", options);
             });
         }
@@ -138,7 +142,7 @@ public static class Pt2ArchiveReader
         }
         return new Weight(spec.ValueName, spec.StateName, spec.Kind, spec.Meta, () =>
         {
-            using var a = ModelArchive.Open(path, options);
+            using var a = reopen();
             return stored.ToContiguous(a.Read(entry), what, path);
         });
     }

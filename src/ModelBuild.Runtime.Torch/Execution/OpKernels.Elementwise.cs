@@ -38,7 +38,7 @@ public static partial class OpKernels
             null or "none" => a.Self.gelu(),
             "tanh" => a.Self.gelu(TorchSharp.Modules.GELU.Approximate.tanh),
             var other => throw a.Unsupported("approximate", $"'{other}'"),
-        });
+        }, n => n.OneOf("approximate", "none", "tanh"));
         t.Op("aten.leaky_relu.default", a => a.Self.leaky_relu(a.Scalar("negative_slope", 0.01)));
         t.Op("aten.elu.default", a => a.Self.elu(a.Scalar("alpha", 1), a.Scalar("scale", 1), a.Scalar("input_scale", 1)));
         // TorchSharp 0.107's Tensor.hardtanh returns its input unchanged; hardtanh is clamp.
@@ -61,8 +61,8 @@ public static partial class OpKernels
         t.Op("aten.mul.Scalar", a => Binary(a, "other", (x, y) => x.mul(y), (x, s) => x.mul(s)));
         t.Op("aten.div.Tensor", a => Divide(a));
         t.Op("aten.div.Scalar", a => Divide(a));
-        t.Op("aten.div.Tensor_mode", a => Divide(a));
-        t.Op("aten.div.Scalar_mode", a => Divide(a));
+        t.Op("aten.div.Tensor_mode", a => Divide(a), n => n.OneOf("rounding_mode", "trunc", "floor"));
+        t.Op("aten.div.Scalar_mode", a => Divide(a), n => n.OneOf("rounding_mode", "trunc", "floor"));
         t.Op("aten.remainder.Tensor", a => Binary(a, "other", (x, y) => x.remainder(y), (x, s) => x.remainder(s)));
         t.Op("aten.remainder.Scalar", a => Binary(a, "other", (x, y) => x.remainder(y), (x, s) => x.remainder(s)));
         t.Op("aten.fmod.Tensor", a => Binary(a, "other", (x, y) => x.fmod(y), (x, s) => x.fmod(s)));
@@ -86,6 +86,10 @@ public static partial class OpKernels
         t.Op("aten.logical_xor.default", a => logical_xor(a.Self, a.Tensor("other")));
         t.Op("aten.bitwise_and.Tensor", a => bitwise_and(a.Self, a.Tensor("other")));
         t.Op("aten.bitwise_or.Tensor", a => bitwise_or(a.Self, a.Tensor("other")));
+        t.Op("aten.bitwise_xor.Tensor", a => bitwise_xor(a.Self, a.Tensor("other")));
+        t.Op("aten.bitwise_and.Scalar", a => Bitwise(a, (x, y) => x.bitwise_and(y)));
+        t.Op("aten.bitwise_or.Scalar", a => Bitwise(a, (x, y) => x.bitwise_or(y)));
+        t.Op("aten.bitwise_xor.Scalar", a => Bitwise(a, (x, y) => x.bitwise_xor(y)));
         // Python's &, |, ^ on tensors (HF transformers build masks with them): bitwise, logical on bool tensors.
         foreach (var overload in new[] { "Tensor", "Scalar" })
         {
@@ -93,12 +97,12 @@ public static partial class OpKernels
             t.Op($"aten.__or__.{overload}", a => Bitwise(a, (x, y) => x.bitwise_or(y)));
             t.Op($"aten.__xor__.{overload}", a => Bitwise(a, (x, y) => x.bitwise_xor(y)));
         }
-        t.Op("aten.diff.default", Diff);
+        t.Op("aten.diff.default", Diff, n => n.Long("n") < 0 ? $"argument 'n' = {n.Long("n")} is not supported (the order must be 0 or more)" : null);
 
         t.Op("aten.where.self", a => where(a.Tensor("condition"), a.Self, a.Tensor("other")));
-        t.Op("aten.where.ScalarOther", a => where(a.Tensor("condition"), a.Self, ScalarTensor(a, "other")));
-        t.Op("aten.where.ScalarSelf", a => where(a.Tensor("condition"), ScalarTensor(a, "self"), a.Tensor("other")));
-        t.Op("aten.where.Scalar", a => where(a.Tensor("condition"), ScalarTensor(a, "self"), ScalarTensor(a, "other")));
+        t.Op("aten.where.ScalarOther", a => Where(a, a.Self, ScalarTensor(a, "other", a.Self.device)));
+        t.Op("aten.where.ScalarSelf", a => Where(a, ScalarTensor(a, "self", a.Tensor("other").device), a.Tensor("other")));
+        t.Op("aten.where.Scalar", a => Where(a, ScalarTensor(a, "self", a.Tensor("condition").device), ScalarTensor(a, "other", a.Tensor("condition").device)));
         t.Op("aten.masked_fill.Scalar", a => a.Self.masked_fill(a.Tensor("mask"), a.Scalar("value")));
         t.Op("aten.masked_fill.Tensor", a =>
         {
@@ -123,12 +127,34 @@ public static partial class OpKernels
         });
     }
 
-    private static Tensor Binary(NodeArguments a, string other, Func<Tensor, Tensor, Tensor> tensorOp, Func<Tensor, Scalar, Tensor> scalarOp) =>
-        a.IsTensor(other) ? tensorOp(a.Self, a.Tensor(other)) : scalarOp(a.Self, a.Scalar(other));
+    /// <summary>
+    /// A binary op of self and other, either of which may be a scalar: the <c>.Tensor</c> overloads take both in exported
+    /// graphs (<c>sub.Tensor(1.0, x)</c> from decompositions). A scalar self becomes a 0-dim tensor, which type promotion
+    /// treats like the scalar itself.
+    /// </summary>
+    private static Tensor Binary(NodeArguments a, string other, Func<Tensor, Tensor, Tensor> tensorOp, Func<Tensor, Scalar, Tensor> scalarOp)
+    {
+        if (!a.IsTensor("self"))
+        {
+            var y = a.Tensor(other);
+            using var self = ScalarTensor(a, "self", y.device);
+            return tensorOp(self, y);
+        }
+
+        return a.IsTensor(other) ? tensorOp(a.Self, a.Tensor(other)) : scalarOp(a.Self, a.Scalar(other));
+    }
 
     private static Tensor AddSub(NodeArguments a, string other, bool subtract)
     {
         var alpha = a.OptionalScalar("alpha");
+        if (!a.IsTensor("self"))
+        {
+            var y = a.Tensor(other);
+            using var self = ScalarTensor(a, "self", y.device);
+            using var scaled = alpha is null ? y.alias() : y.mul(alpha);
+            return subtract ? self.sub(scaled) : self.add(scaled);
+        }
+
         if (a.IsTensor(other))
         {
             var y = a.Tensor(other);
@@ -188,6 +214,9 @@ public static partial class OpKernels
         return Binary(a, "other", (x, y) => x.div(y, mode), (x, s) => x.div(s, mode));
     }
 
+    /// <summary>where(condition, x, y); the 0-dim tensors made for scalars go with the kernel's dispose scope.</summary>
+    private static Tensor Where(NodeArguments a, Tensor x, Tensor y) => where(a.Tensor("condition"), x, y);
+
     /// <summary>A bitwise op of self and a tensor or a scalar; TorchSharp's take tensors only, so a scalar becomes a 0-dim tensor.</summary>
     private static Tensor Bitwise(NodeArguments a, Func<Tensor, Tensor, Tensor> op)
     {
@@ -227,6 +256,6 @@ public static partial class OpKernels
     }
 
     /// <summary>A Scalar argument as a 0-dim tensor, which type promotion treats like the scalar itself.</summary>
-    private static Tensor ScalarTensor(NodeArguments a, string name) =>
-        full([], a.Scalar(name), a.ScalarKind(name), a.Tensor("condition").device);
+    private static Tensor ScalarTensor(NodeArguments a, string name, Device device) =>
+        full([], a.Scalar(name), a.ScalarKind(name), device);
 }

@@ -27,7 +27,21 @@ public static partial class OpKernels
         t.Op("aten.new_zeros.default", a => zeros(a.Longs("size"), a.OptionalDType() ?? a.Self.dtype, LikeDevice(a)));
         t.Op("aten.new_ones.default", a => ones(a.Longs("size"), a.OptionalDType() ?? a.Self.dtype, LikeDevice(a)));
         t.Op("aten.new_empty.default", a => zeros(a.Longs("size"), a.OptionalDType() ?? a.Self.dtype, LikeDevice(a)));
+        t.Op("aten.linspace.default", a => Spaced(a, logBase: null));
+        t.Op("aten.linspace.Tensor_Scalar", a => Spaced(a, logBase: null));
+        t.Op("aten.logspace.default", a => Spaced(a, a.Double("base", 10)));
+        t.Op("aten.logspace.Tensor_Scalar", a => Spaced(a, a.Double("base", 10)));
+        t.Op("aten.logspace.Scalar_Tensor", a => Spaced(a, a.Double("base", 10)));
         t.Op("aten.new_full.default", a => full(a.Longs("size"), a.Scalar("fill_value"), a.OptionalDType() ?? a.Self.dtype, LikeDevice(a)));
+    }
+
+    /// <summary>linspace, or logspace with <paramref name="logBase"/>; start and end are numbers or 0-dim tensors.</summary>
+    private static Tensor Spaced(NodeArguments a, double? logBase)
+    {
+        double Bound(string name) => a.IsTensor(name) ? a.Tensor(name).to(ScalarType.Float64).item<double>() : a.Double(name);
+        var (start, end, steps) = (Bound("start"), Bound("end"), a.Long("steps"));
+        var dtype = a.OptionalDType() ?? get_default_dtype();
+        return logBase is { } b ? logspace(start, end, steps, b, dtype, a.Device()) : linspace(start, end, steps, dtype, a.Device());
     }
 
     private static Device LikeDevice(NodeArguments a) => a.Has("device") ? a.Device() : a.Self.device;

@@ -14,6 +14,58 @@ public static partial class OpKernels
         t.Op("aten.mm.default", a => a.Self.mm(a.Tensor("mat2")));
         t.Op("aten.bmm.default", a => a.Self.bmm(a.Tensor("mat2")));
         t.Op("aten.matmul.default", a => a.Self.matmul(a.Tensor("other")));
+        t.Op("aten.addmv.default", a => ScaledSum(a, a.Tensor("mat").mv(a.Tensor("vec"))));
+        t.Op("aten.addbmm.default", a => ScaledSum(a, a.Tensor("batch1").bmm(a.Tensor("batch2")).sum([0])));
+        t.Op("aten.inner.default", a => a.Self.inner(a.Tensor("other")));
+        t.Op("aten.bilinear.default", a => F.bilinear(a.Tensor("input1"), a.Tensor("input2"), a.Tensor("weight"), a.OptionalTensor("bias")));
+        t.Op("aten._trilinear.default", Trilinear);
+        t.Op("aten.cross.default", a => linalg.cross(a.Self, a.Tensor("other"), a.OptionalLong("dim") ?? Array.FindIndex(a.Self.shape, d => d == 3)));
+        t.Op("aten.linalg_cross.default", a => linalg.cross(a.Self, a.Tensor("other"), a.Long("dim", -1)));
+
+        t.Op("aten.cdist.default", a => cdist(a.Tensor("x1"), a.Tensor("x2"), a.Double("p", 2), DistanceMode(a)));
+        t.Op("aten._cdist_forward.default", a => cdist(a.Tensor("x1"), a.Tensor("x2"), a.Double("p", 2), DistanceMode(a)));
+        t.Op("aten.pdist.default", a => PairwiseRowDistances(a.Self, a.Double("p", 2)));
+        t.Op("aten._pdist_forward.default", a => PairwiseRowDistances(a.Self, a.Double("p", 2)));
+        t.Op("aten.dist.default", a => linalg.vector_norm(a.Self.sub(a.Tensor("other")), a.Double("p", 2), null, false));
+        t.Op("aten.pairwise_distance.default", a => F.pairwise_distance(a.Tensor("x1"), a.Tensor("x2"), a.Double("p", 2), a.Double("eps", 1e-6), a.Bool("keepdim", false)));
+    }
+
+    /// <summary>beta * self + alpha * product; as in ATen, beta = 0 ignores self (even NaN in it).</summary>
+    private static Tensor ScaledSum(NodeArguments a, Tensor product)
+    {
+        var scaled = a.Has("alpha") ? product.mul(a.Scalar("alpha")) : product;
+        if (a.Double("beta", 1) == 0)
+        {
+            return where(zeros_like(a.Self, ScalarType.Bool), a.Self, scaled);
+        }
+
+        return (a.Has("beta") ? a.Self.mul(a.Scalar("beta")) : a.Self).add(scaled);
+    }
+
+    /// <summary>_trilinear: each input unsqueezed at its expand dims, the three multiplied, and the sum dims summed out.</summary>
+    private static Tensor Trilinear(NodeArguments a)
+    {
+        static Tensor Expanded(Tensor x, long[] dims) => dims.Order().Aggregate(x, (t, d) => t.unsqueeze(d));
+        var product = Expanded(a.Tensor("i1"), a.Longs("expand1", []))
+            .mul(Expanded(a.Tensor("i2"), a.Longs("expand2", [])))
+            .mul(Expanded(a.Tensor("i3"), a.Longs("expand3", [])));
+        return a.Longs("sumdim", []) is { Length: > 0 } sums ? product.sum(sums) : product;
+    }
+
+    /// <summary>ATen's compute_mode: None or 0 uses matrix products for Euclidean distances of large inputs, 1 always, 2 never.</summary>
+    private static TorchSharp.compute_mode DistanceMode(NodeArguments a) => a.OptionalLong("compute_mode") switch
+    {
+        1 => TorchSharp.compute_mode.use_mm_for_euclid_dist,
+        2 => TorchSharp.compute_mode.donot_use_mm_for_euclid_dist,
+        _ => TorchSharp.compute_mode.use_mm_for_euclid_dist_if_necessary,
+    };
+
+    /// <summary>pdist: the distances of row pairs i &lt; j, in row-major order of the pairs.</summary>
+    private static Tensor PairwiseRowDistances(Tensor x, double p)
+    {
+        var all = cdist(x, x, p, TorchSharp.compute_mode.donot_use_mm_for_euclid_dist);
+        var n = x.size(0);
+        return all.masked_select(ones(n, n, ScalarType.Bool, x.device).triu(1));
     }
 
     /// <summary>

@@ -12,16 +12,24 @@ public static partial class OpKernels
         t.Op("aten.conv1d.default", a => Conv(a, transposed: false));
         t.Op("aten.conv2d.default", a => Conv(a, transposed: false));
         t.Op("aten.conv3d.default", a => Conv(a, transposed: false));
-        t.Op("aten.conv1d.padding", ConvPadded);
-        t.Op("aten.conv2d.padding", ConvPadded);
+        t.Op("aten.conv1d.padding", ConvPadded, n => n.OneOf("padding", "valid", "same"));
+        t.Op("aten.conv2d.padding", ConvPadded, n => n.OneOf("padding", "valid", "same"));
+        t.Op("aten.conv3d.padding", ConvPadded, n => n.OneOf("padding", "valid", "same"));
         t.Op("aten.conv_transpose1d.default", a => Conv(a, transposed: true));
         t.Op("aten.conv_transpose2d.input", a => Conv(a, transposed: true));
+        t.Op("aten.conv_transpose3d.input", a => Conv(a, transposed: true));
         t.Op("aten.convolution.default", a => Conv(a, a.Bool("transposed", false)));
 
         t.Op("aten.batch_norm.default", a => BatchNorm(a, a.Bool("training", false)));
         t.Multi("aten._native_batch_norm_legit_no_training.default", a => [BatchNorm(a, training: false), Empty(a), Empty(a)]);
-        t.Multi("aten._native_batch_norm_legit.default", a => [BatchNorm(a, a.Bool("training", false)), Empty(a), Empty(a)]);
-        t.Multi("aten.native_batch_norm.default", a => [BatchNorm(a, a.Bool("training", false)), Empty(a), Empty(a)]);
+        t.Multi("aten._native_batch_norm_legit.default", a => BatchNormWithStatistics(a, a.Bool("training", false)));
+        t.Multi("aten._native_batch_norm_legit.no_stats", a => BatchNormWithStatistics(a, training: true));
+        t.Multi("aten.native_batch_norm.default", a => BatchNormWithStatistics(a, a.Bool("training", false)));
+        // The running statistics these would update are read-only weights here (see BatchNorm); the reserve is empty.
+        t.Multi("aten._batch_norm_with_update.default", a => [.. BatchNormWithStatistics(a, training: true), Reserve(a)]);
+        t.Multi("aten._batch_norm_no_update.default", a => [BatchNorm(a, training: false), Empty(a), Empty(a), Reserve(a)]);
+        t.Op("aten.rms_norm.default", RmsNorm);
+        t.Op("aten._weight_norm.default", a => a.Tensor("v").mul(a.Tensor("g").div(NormExceptDim(a.Tensor("v"), a.Long("dim", 0)))));
         t.Op("aten.layer_norm.default", a => F.layer_norm(
             a.Tensor("input"), a.Longs("normalized_shape"), a.OptionalTensor("weight"), a.OptionalTensor("bias"), a.Double("eps", 1e-5)));
         t.Multi("aten.native_layer_norm.default", NativeLayerNorm);
@@ -88,16 +96,60 @@ public static partial class OpKernels
         var dilation = Expand(a.Longs("dilation", 1), rank);
         var outputPadding = Expand(a.Longs("output_padding", 0), rank);
         var groups = a.Long("groups", 1);
-        return (rank, transposed) switch
+        if (rank is < 1 or > 3)
         {
-            (1, false) => F.conv1d(input, weight, bias, stride[0], padding[0], dilation[0], groups),
-            (2, false) => F.conv2d(input, weight, bias, stride, padding, dilation, groups),
-            (3, false) => F.conv3d(input, weight, bias, stride, padding, dilation, groups),
-            (1, true) => F.conv_transpose1d(input, weight, bias, stride[0], padding[0], outputPadding[0], dilation[0], groups),
-            (2, true) => F.conv_transpose2d(input, weight, bias, stride, padding, outputPadding, dilation, groups),
-            (3, true) => F.conv_transpose3d(input, weight, bias, stride, padding, outputPadding, dilation, groups),
-            _ => throw a.Unsupported("weight", $"a convolution weight of rank {rank + 2}"),
+            throw a.Unsupported("weight", $"a convolution weight of rank {rank + 2}");
+        }
+
+        return transposed
+            ? TransposedConvolution(input, weight, bias, stride, padding, outputPadding, dilation, groups)
+            : Convolution(input, weight, bias, stride, padding, dilation, groups);
+    }
+
+    private static Tensor Convolution(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation, long groups) =>
+        (weight.dim() - 2) switch
+        {
+            1 => F.conv1d(input, weight, bias, stride[0], padding[0], dilation[0], groups),
+            2 => F.conv2d(input, weight, bias, stride, padding, dilation, groups),
+            _ => F.conv3d(input, weight, bias, stride, padding, dilation, groups),
         };
+
+    /// <summary>
+    /// A transposed convolution as the plain convolution it is: the input spread out by the stride (zeros between
+    /// elements), padded by dilation * (kernel - 1) - padding on each side (plus output_padding at the end), and
+    /// convolved at stride 1 with the weight's channel dims swapped per group and its window flipped. libtorch 0.107's
+    /// own transposed 2-d and 3-d convolutions at stride 1 return different values from run to run on CPU.
+    /// </summary>
+    private static Tensor TransposedConvolution(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] outputPadding,
+        long[] dilation, long groups)
+    {
+        var rank = (int)weight.dim() - 2;
+        var batched = input.dim() == rank + 2;
+        var x = batched ? input : input.unsqueeze(0);
+        if (stride.Any(s => s > 1))
+        {
+            var spread = zeros([x.size(0), x.size(1), .. Enumerable.Range(0, rank).Select(d => ((x.size(2 + d) - 1) * stride[d]) + 1)], x.dtype, x.device);
+            spread.index([TensorIndex.Colon, TensorIndex.Colon, .. stride.Select(s => TensorIndex.Slice(null, null, s))]).copy_(x);
+            x = spread;
+        }
+
+        // F.pad lists (before, after) pairs from the last dim backwards; negative amounts crop.
+        var pads = new long[rank * 2];
+        for (var d = 0; d < rank; d++)
+        {
+            var edge = (dilation[d] * (weight.size(2 + d) - 1)) - padding[d];
+            pads[(rank - 1 - d) * 2] = edge;
+            pads[((rank - 1 - d) * 2) + 1] = edge + outputPadding[d];
+        }
+
+        x = F.pad(x, pads);
+        var (inChannels, outPerGroup) = (weight.size(0), weight.size(1));
+        var kernel = weight.shape[2..];
+        var flipped = weight.reshape([groups, inChannels / groups, outPerGroup, .. kernel]).transpose(1, 2)
+            .reshape([groups * outPerGroup, inChannels / groups, .. kernel])
+            .flip([.. Enumerable.Range(2, rank).Select(d => (long)d)]);
+        var output = Convolution(x, flipped, bias, [.. Enumerable.Repeat(1L, rank)], new long[rank], dilation, groups);
+        return batched ? output : output.squeeze(0);
     }
 
     /// <summary>conv1d/conv2d with padding "valid" or "same" (PyTorch pads the extra odd element on the right).</summary>
@@ -117,9 +169,12 @@ public static partial class OpKernels
             "same" => PadSame(input, weight, dilation, padding),
             _ => throw a.Unsupported("padding", $"'{mode}'"),
         };
-        return rank == 1
-            ? F.conv1d(padded, weight, a.OptionalTensor("bias"), stride[0], padding[0], dilation[0], groups)
-            : F.conv2d(padded, weight, a.OptionalTensor("bias"), stride, padding, dilation, groups);
+        return rank switch
+        {
+            1 => F.conv1d(padded, weight, a.OptionalTensor("bias"), stride[0], padding[0], dilation[0], groups),
+            2 => F.conv2d(padded, weight, a.OptionalTensor("bias"), stride, padding, dilation, groups),
+            _ => F.conv3d(padded, weight, a.OptionalTensor("bias"), stride, padding, dilation, groups),
+        };
     }
 
     /// <summary>Symmetric padding goes into <paramref name="padding"/>; an odd remainder is padded on the right here.</summary>
@@ -148,6 +203,48 @@ public static partial class OpKernels
         return training
             ? F.batch_norm(input, null, null, a.OptionalTensor("weight"), a.OptionalTensor("bias"), true, 0, eps)
             : F.batch_norm(input, a.OptionalTensor("running_mean"), a.OptionalTensor("running_var"), a.OptionalTensor("weight"), a.OptionalTensor("bias"), false, 0, eps);
+    }
+
+    /// <summary>
+    /// Batch norm with ATen's saved statistics: in training the batch mean and 1 / sqrt(biased variance + eps) per
+    /// channel, in inference empty tensors.
+    /// </summary>
+    private static object?[] BatchNormWithStatistics(NodeArguments a, bool training)
+    {
+        var output = BatchNorm(a, training);
+        if (!training)
+        {
+            return [output, Empty(a), Empty(a)];
+        }
+
+        var input = a.Tensor("input");
+        var dims = Enumerable.Range(0, (int)input.dim()).Where(d => d != 1).Select(d => (long)d).ToArray();
+        var mean = input.mean(dims);
+        var invstd = input.var(dims, unbiased: false).add(a.Double("eps", 1e-5)).rsqrt();
+        return [output, mean, invstd];
+    }
+
+    /// <summary>The 2-norm over every dim but <paramref name="dim"/>, kept as size-1 dims (-1: over all dims), as weight_norm uses it.</summary>
+    private static Tensor NormExceptDim(Tensor v, long dim)
+    {
+        var rank = (int)v.dim();
+        var dims = dim == -1 ? Enumerable.Range(0, rank).Select(d => (long)d).ToArray()
+            : Enumerable.Range(0, rank).Where(d => d != (dim < 0 ? dim + rank : dim)).Select(d => (long)d).ToArray();
+        return linalg.vector_norm(v, 2, dims, keepdim: true);
+    }
+
+    /// <summary>The reserve buffer of _batch_norm_with_update, which the CPU kernel leaves empty.</summary>
+    private static Tensor Reserve(NodeArguments a) => empty([0], ScalarType.Byte, a.Tensor("input").device);
+
+    /// <summary>x * rsqrt(mean(x^2) + eps) * weight over the normalized dims; eps defaults to the dtype's machine epsilon.</summary>
+    private static Tensor RmsNorm(NodeArguments a)
+    {
+        var input = a.Tensor("input");
+        var count = a.Longs("normalized_shape").Length;
+        var dims = Enumerable.Range((int)input.dim() - count, count).Select(d => (long)d).ToArray();
+        var eps = a.OptionalDouble("eps") ?? (input.dtype == ScalarType.Float64 ? Math.BitIncrement(1.0) - 1 : MathF.BitIncrement(1f) - 1);
+        var normalized = input.mul(input.square().mean(dims, keepdim: true).add(eps).rsqrt());
+        return a.OptionalTensor("weight") is { } weight ? normalized.mul(weight) : normalized;
     }
 
     /// <summary>The saved-statistics outputs of inference batch norm, which ATen returns empty.</summary>

@@ -69,8 +69,10 @@ public static partial class OpKernels
     private static long[] ReducedDims(NodeArguments a, string name) =>
         a.OptionalLongs(name) is { Length: > 0 } dims ? dims : [.. Enumerable.Range(0, (int)a.Self.dim()).Select(d => (long)d)];
 
-    private static Tensor AnyAll(NodeArguments a, bool any) => ReduceEach(
-        a.Self, ReducedDims(a, "dim"), a.Bool("keepdim", false), (x, d, k) => any ? x.any(d, k) : x.all(d, k));
+    /// <summary>any/all over dims; of a 0-dim tensor, whether it is non-zero (bool, or uint8 for uint8 as in ATen).</summary>
+    private static Tensor AnyAll(NodeArguments a, bool any) => a.Self.dim() == 0
+        ? a.Self.ne(0).to(a.Self.dtype == ScalarType.Byte ? ScalarType.Byte : ScalarType.Bool)
+        : ReduceEach(a.Self, ReducedDims(a, "dim"), a.Bool("keepdim", false), (x, d, k) => any ? x.any(d, k) : x.all(d, k));
 
     /// <summary>Reduces one dim at a time, highest first so the remaining dims keep their numbers.</summary>
     private static Tensor ReduceEach(Tensor x, long[] dims, bool keepdim, Func<Tensor, long, bool, Tensor> reduce)

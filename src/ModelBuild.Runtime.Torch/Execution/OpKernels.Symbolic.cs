@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace ModelBuild.Runtime.Torch.Execution;
 
 /// <summary>
@@ -10,6 +12,12 @@ public static partial class OpKernels
     {
         t.Multi("aten.sym_size.int", a => [a.Self.size((int)a.Long("dim"))]);
         t.Multi("aten.sym_numel.default", a => [a.Self.numel()]);
+        // item() of an integer tensor: a data-dependent size (an unbacked sym-int) the rest of the graph computes with.
+        foreach (var item in new[] { "aten._local_scalar_dense.default", "aten.item.default" })
+        {
+            t.Multi(item, a => [a.Self.to(ScalarType.Int64).item<long>()],
+                n => n.Outputs is [Engine.Graph.SymIntArg] ? null : "only the integer item() of a tensor (a sym-int) is supported");
+        }
         t.Multi("_operator.mul", a => [a.Long("a") * a.Long("b")]);
         t.Multi("_operator.add", a => [a.Long("a") + a.Long("b")]);
         t.Multi("_operator.sub", a => [a.Long("a") - a.Long("b")]);

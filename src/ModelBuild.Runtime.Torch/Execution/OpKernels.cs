@@ -12,13 +12,38 @@ namespace ModelBuild.Runtime.Torch.Execution;
 /// </summary>
 public static partial class OpKernels
 {
-    private static readonly FrozenDictionary<string, Kernel> Kernels = BuildTable();
+    private static readonly KernelTable Table = BuildTable();
+    private static readonly FrozenDictionary<string, Kernel> Kernels = Table.ToFrozenDictionary(StringComparer.Ordinal);
+    private static readonly FrozenDictionary<string, KernelCheck> Checks = Table.Checks.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>Why <see cref="Unsupported"/> refuses a node whose target has no kernel at all.</summary>
+    public const string NoKernel = "no TorchSharp kernel";
 
     /// <summary>The targets with a kernel, as torch.export writes them (<c>torch.ops.aten.linear.default</c>, <c>_operator.mul</c>).</summary>
     public static IReadOnlyCollection<string> SupportedTargets => Kernels.Keys;
 
     /// <summary>Whether a kernel runs <paramref name="target"/>; the compiler refuses graphs with other targets (MB2001).</summary>
     public static bool IsSupported(string target) => Kernels.ContainsKey(target);
+
+    /// <summary>
+    /// Null when a kernel runs <paramref name="node"/>, else why not: no kernel for its target, an argument value the
+    /// kernel does not implement (a rounding mode, a padding mode), or a dtype ModelBuild has no name for.
+    /// </summary>
+    public static string? Unsupported(GraphNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (!Kernels.ContainsKey(node.Target))
+        {
+            return NoKernel;
+        }
+
+        if (node.Inputs.Select(i => i.Value).OfType<ScalarTypeArg>().FirstOrDefault(d => !ExportScalarTypes.TryToDType(d.Code, out _)) is { } dtype)
+        {
+            return $"dtype code {dtype.Code} has no kernel";
+        }
+
+        return Checks.TryGetValue(node.Target, out var check) ? check(node) : null;
+    }
 
     /// <summary>
     /// Runs one node. <paramref name="lookup"/> returns the value of a name the node reads: a <see cref="Tensor"/> or a
@@ -104,7 +129,7 @@ public static partial class OpKernels
         return t;
     }
 
-    private static FrozenDictionary<string, Kernel> BuildTable()
+    private static KernelTable BuildTable()
     {
         var table = new KernelTable();
         AddElementwise(table);
@@ -115,7 +140,18 @@ public static partial class OpKernels
         AddNeuralNet(table);
         AddRecurrent(table);
         AddSymbolic(table);
-        return table.ToFrozenDictionary(StringComparer.Ordinal);
+        AddMath(table);
+        AddStatistics(table);
+        AddLayout(table);
+        AddIndexing(table);
+        AddRandom(table);
+        AddPooling(table);
+        AddSampling(table);
+        AddEmbedding(table);
+        AddLosses(table);
+        AddDecompositions(table);
+        AddGradients(table);
+        return table;
     }
 
     /// <summary>libtorch appends a native stack trace to its messages; the sentence before it is what users need.</summary>
