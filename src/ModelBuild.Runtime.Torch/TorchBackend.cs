@@ -32,22 +32,24 @@ public sealed class TorchBackend : IExecutionBackend
         }
         var weights = context.Shared("torch.weights", () => new TorchWeights(context.Engine, device)).Get(block.Weights);
         var executor = new GraphExecutor(block.Nodes ?? [], block.Inputs, block.Outputs, weights, block.FreeAfter, device);
-        return new Runner(executor, device, SymIntInputs(block));
+        return new Runner(executor, device, SymbolicInputs(block));
     }
 
-    /// <summary>Which of the block's inputs its nodes read as sym-ints (sizes), not tensors.</summary>
-    private static bool[] SymIntInputs(PlanBlock block)
+    /// <summary>Which of the block's inputs its nodes read as symbolic values (sizes, flags), not tensors: those cross blocks as 0-d tensors.</summary>
+    private static bool[] SymbolicInputs(PlanBlock block)
     {
-        var symInts = (block.Nodes ?? []).SelectMany(n => n.Inputs).SelectMany(a => a.Value switch
+        var symbolic = (block.Nodes ?? []).SelectMany(n => n.Inputs).SelectMany(a => a.Value switch
         {
             SymIntArg { Value.Name: { } name } => [name],
             SymIntsArg s => s.Values.Where(v => v.Name is not null).Select(v => v.Name!),
+            SymFloatArg { Name: { } name } => [name],
+            SymBoolArg { Name: { } name } => [name],
             _ => [],
         }).ToHashSet(StringComparer.Ordinal);
-        return [.. block.Inputs.Select(symInts.Contains)];
+        return [.. block.Inputs.Select(symbolic.Contains)];
     }
 
-    private sealed class Runner(GraphExecutor executor, Device device, bool[] symInts) : IBlockRunner
+    private sealed class Runner(GraphExecutor executor, Device device, bool[] symbolic) : IBlockRunner
     {
         public RunValue[] Run(ReadOnlySpan<RunValue> inputs)
         {
@@ -56,7 +58,7 @@ public sealed class TorchBackend : IExecutionBackend
             {
                 for (var i = 0; i < inputs.Length; i++)
                 {
-                    args[i] = symInts[i] ? TorchValues.ToInt64(inputs[i]) : TorchValues.ToTensor(inputs[i], device);
+                    args[i] = symbolic[i] ? TorchValues.ToSymbolic(inputs[i]) : TorchValues.ToTensor(inputs[i], device);
                 }
                 var outputs = executor.Run(args);
                 var values = new RunValue[outputs.Length];

@@ -15,7 +15,9 @@ public sealed class TorchBackendCompiler : IBackendCompiler
 
     /// <inheritdoc/>
     public string? Unsupported(GraphNode node, ModelGraph graph) =>
-        OpKernels.IsSupported(node.Target) ? null : "no TorchSharp kernel";
+        new[] { node }.WithNested().FirstOrDefault(n => !OpKernels.IsSupported(n.Target)) is { } missing
+            ? missing == node ? "no TorchSharp kernel" : $"no TorchSharp kernel for {missing.Target} in its subgraph"
+            : null;
 
     /// <inheritdoc/>
     public CompiledBlock Compile(BlockGraph block, ModelGraph graph, string device)

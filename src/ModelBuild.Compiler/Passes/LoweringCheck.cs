@@ -5,8 +5,8 @@ using ModelBuild.Engine.Graph;
 namespace ModelBuild.Compiler.Passes;
 
 /// <summary>
-/// Every node must run on some backend; otherwise one error lists every unsupported operator, one line each, with how
-/// many nodes use it, the first of their names and the distinct source lines they come from.
+/// Every node, subgraphs' nodes included, must run on some backend; otherwise one error lists every unsupported
+/// operator, one line each, with how many nodes use it, the first of their names and the distinct source lines they come from.
 /// </summary>
 public static partial class LoweringCheck
 {
@@ -17,7 +17,7 @@ public static partial class LoweringCheck
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(isSupported);
-        var unsupported = graph.Nodes.Where(n => !isSupported(n)).GroupBy(n => n.Target, StringComparer.Ordinal).ToList();
+        var unsupported = graph.Nodes.WithNested().Where(n => !isSupported(n)).GroupBy(n => n.Target, StringComparer.Ordinal).ToList();
         if (unsupported.Count == 0)
         {
             return;

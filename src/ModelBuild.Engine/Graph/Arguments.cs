@@ -14,6 +14,8 @@ namespace ModelBuild.Engine.Graph;
 [JsonDerivedType(typeof(IntsArg), "ints")]
 [JsonDerivedType(typeof(SymIntArg), "sym_int")]
 [JsonDerivedType(typeof(SymIntsArg), "sym_ints")]
+[JsonDerivedType(typeof(SymFloatArg), "sym_float")]
+[JsonDerivedType(typeof(SymBoolArg), "sym_bool")]
 [JsonDerivedType(typeof(FloatArg), "float")]
 [JsonDerivedType(typeof(FloatsArg), "floats")]
 [JsonDerivedType(typeof(BoolArg), "bool")]
@@ -24,6 +26,7 @@ namespace ModelBuild.Engine.Graph;
 [JsonDerivedType(typeof(DeviceArg), "device")]
 [JsonDerivedType(typeof(LayoutArg), "layout")]
 [JsonDerivedType(typeof(MemoryFormatArg), "memory_format")]
+[JsonDerivedType(typeof(GraphArg), "graph")]
 public abstract record Argument;
 
 public sealed record TensorArg(string Name) : Argument;
@@ -41,6 +44,12 @@ public sealed record IntsArg(IReadOnlyList<long> Values) : Argument;
 public sealed record SymIntArg(SymInt Value) : Argument;
 
 public sealed record SymIntsArg(IReadOnlyList<SymInt> Values) : Argument;
+
+/// <summary>A symbolic float: a literal, or the name of a sym-float value a node computes (<c>_operator.truediv</c>, <c>aten.item</c> of a float tensor).</summary>
+public sealed record SymFloatArg(double? Literal, string? Name) : Argument;
+
+/// <summary>A symbolic bool: a literal, or the name of a sym-bool value a node computes (<c>_operator.ge</c> feeding <c>aten._assert_scalar</c>).</summary>
+public sealed record SymBoolArg(bool? Literal, string? Name) : Argument;
 
 public sealed record FloatArg(double Value) : Argument;
 
@@ -63,6 +72,13 @@ public sealed record DeviceArg(string Type, int? Index) : Argument;
 public sealed record LayoutArg(int Code) : Argument;
 
 public sealed record MemoryFormatArg(int Code) : Argument;
+
+/// <summary>
+/// A subgraph argument of a higher-order operator (<c>cond</c>'s branches, <c>map_impl</c>'s body, <c>while_loop</c>'s
+/// condition and body, the region of <c>wrap_with_set_grad_enabled</c>/<c>wrap_with_autocast</c>), named as the archive
+/// names the submodule (<c>true_graph_0</c>).
+/// </summary>
+public sealed record GraphArg(string Name, Subgraph Graph) : Argument;
 
 /// <summary>Either a literal (<see cref="Literal"/>) or a reference to a sym-int value (<see cref="Name"/>).</summary>
 public sealed record SymInt(long? Literal, string? Name)
