@@ -42,8 +42,8 @@ internal static class TorchValues
         return t.dtype switch
         {
             ScalarType.Bool => t.item<bool>(),
-            ScalarType.Float64 or ScalarType.Float32 => t.to_type(ScalarType.Float64).item<double>(),
-            _ => t.to_type(ScalarType.Int64).item<long>(),
+            ScalarType.Float64 or ScalarType.Float32 => (object)t.to_type(ScalarType.Float64).item<double>(),
+            _ => (object)t.to_type(ScalarType.Int64).item<long>(),
         };
     }
 

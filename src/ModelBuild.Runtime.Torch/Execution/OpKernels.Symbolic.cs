@@ -57,8 +57,8 @@ public static partial class OpKernels
     private static object Item(Tensor t) => t.dtype switch
     {
         ScalarType.Bool => t.item<bool>(),
-        ScalarType.Float64 or ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 => t.to_type(ScalarType.Float64).item<double>(),
-        _ => t.to_type(ScalarType.Int64).item<long>(),
+        ScalarType.Float64 or ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 => (object)t.to_type(ScalarType.Float64).item<double>(),
+        _ => (object)t.to_type(ScalarType.Int64).item<long>(),
     };
 
     private static object?[] Check(NodeArguments a, bool holds, string? message) => holds ? []

@@ -3,14 +3,15 @@ namespace ModelBuild.Runtime.Torch.Execution;
 /// <summary>
 /// Python's arithmetic on the symbolic values of a graph: ints (<see cref="long"/>, with bools counting as 0 and 1) stay
 /// ints unless a float (<see cref="double"/>) takes part; <c>//</c> and <c>%</c> round toward negative infinity.
+/// Results are boxed as what they are: a conditional of a long and a double would be a double.
 /// </summary>
 internal static class SymArithmetic
 {
-    public static object Add(object a, object b) => IsInt(a) && IsInt(b) ? checked(Long(a) + Long(b)) : Double(a) + Double(b);
+    public static object Add(object a, object b) => IsInt(a) && IsInt(b) ? checked(Long(a) + Long(b)) : (object)(Double(a) + Double(b));
 
-    public static object Sub(object a, object b) => IsInt(a) && IsInt(b) ? checked(Long(a) - Long(b)) : Double(a) - Double(b);
+    public static object Sub(object a, object b) => IsInt(a) && IsInt(b) ? checked(Long(a) - Long(b)) : (object)(Double(a) - Double(b));
 
-    public static object Mul(object a, object b) => IsInt(a) && IsInt(b) ? checked(Long(a) * Long(b)) : Double(a) * Double(b);
+    public static object Mul(object a, object b) => IsInt(a) && IsInt(b) ? checked(Long(a) * Long(b)) : (object)(Double(a) * Double(b));
 
     public static object FloorDiv(object a, object b)
     {
