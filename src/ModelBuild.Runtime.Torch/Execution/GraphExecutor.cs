@@ -104,8 +104,9 @@ public sealed class GraphExecutor
     }
 
     /// <summary>
-    /// Runs the nodes on <paramref name="inputs"/> (tensors, or sym-ints as <see cref="long"/>; not disposed here) under
-    /// inference mode. Returns new values the caller owns (tensors, or sym-ints as 0-d int64 tensors), in output order.
+    /// Runs the nodes on <paramref name="inputs"/> (tensors, or symbolic values: <see cref="long"/>, <see cref="double"/>,
+    /// <see cref="bool"/>; not disposed here) under inference mode. Returns new values the caller owns (tensors, or
+    /// symbolic values as 0-d tensors), in output order.
     /// </summary>
     public Tensor[] Run(IReadOnlyList<object> inputs)
     {
