@@ -1,4 +1,5 @@
 using ModelBuild.Compiler.Shapes;
+using ModelBuild.Compiler.Validation;
 
 namespace ModelBuild.Compiler;
 
@@ -16,7 +17,7 @@ public sealed record CompileOptions(string ModelPath)
     /// <summary>The engine's name; the model file's when null.</summary>
     public string? Name { get; init; }
 
-    /// <summary>atol = rtol of the validation; per precision when null (fp32 1e-4, fp16 1e-2, bf16 5e-2).</summary>
+    /// <summary>The bound on the validation's scaled error (see <see cref="OutputComparison"/>); per precision when null (fp32 1e-4, fp16 1e-2, bf16 5e-2).</summary>
     public double? Tolerance { get; init; }
 
     /// <summary>auto (build every candidate, keep the fastest at opt), torch, or onnxruntime (ONNX Runtime where it lowers, TorchSharp for the rest).</summary>
@@ -31,10 +32,6 @@ public sealed record CompileOptions(string ModelPath)
     /// <summary>A cases.safetensors file whose cases the engine must also reproduce.</summary>
     public string? CasesPath { get; init; }
 
-    public double EffectiveTolerance => Tolerance ?? Precision switch
-    {
-        "fp16" => 1e-2,
-        "bf16" => 5e-2,
-        _ => 1e-4,
-    };
+    /// <summary>What validation requires of the engine's outputs: the tolerance given, or the precision's criteria.</summary>
+    public ValidationCriteria Criteria => ValidationCriteria.For(Precision, Tolerance);
 }

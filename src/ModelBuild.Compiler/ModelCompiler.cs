@@ -49,7 +49,7 @@ public static class ModelCompiler
         var optimized = Optimizer.Run(graph, device, precision);
         var manifest = ManifestBuilder.Build(options, graph.Name, graph.Source, device, ranges,
             [.. graph.Inputs.Select(i => ManifestBuilder.Tensor(i.Name, i.Meta))],
-            [.. graph.Outputs.Select(o => ManifestBuilder.Tensor(o.Name, o.Meta))]);
+            [.. graph.UserOutputs.Select(o => ManifestBuilder.Tensor(o.Name, o.Meta))]) with { MutatedInputs = graph.MutatedInputs };
 
         using var reference = new ReferenceInterpreter(graph, manifest, file);
         return Assemble(optimized, manifest, candidates, options, reference.Run, "reference", ValidationPoints.Of(ranges), graph, cases);
@@ -132,7 +132,7 @@ public static class ModelCompiler
                 var (plan, tensors) = PlanBuilder.Build(optimized, blocks, manifest.Target.Device);
                 var described = manifest with { Blocks = PlanBuilder.Describe(plan) };
                 using var engine = CompiledModel.Load(EngineFile.Write(described, plan, tensors), file);
-                var validation = new EngineValidator(engine, reference, comparedWith, options.EffectiveTolerance, file)
+                var validation = new EngineValidator(engine, reference, comparedWith, options.Criteria, file)
                     .Validate(points, inputsGraph, cases, options.CasesPath);
                 var optUs = candidates.Count > 1 ? MedianLatency(engine, points, inputsGraph) : (double?)null;
                 built.Add((candidate, plan, tensors, described with { Validation = validation }, optUs));

@@ -13,4 +13,6 @@ public static partial class DiagnosticCodes
     public const string KernelFailed = "MB2904";
     /// <summary>An execution plan refers to a value nothing produces, or is run with the wrong number of inputs or weights.</summary>
     public const string PlanInconsistent = "MB2905";
+    /// <summary>A tensor's dtype, device or sizes differ from what torch.export recorded at that point of the graph (<c>_assert_tensor_metadata</c>).</summary>
+    public const string TensorMetadataMismatch = "MB2906";
 }

@@ -15,4 +15,9 @@ public static partial class DiagnosticCodes
     public const string InputDimMismatch = "MB5005";
     /// <summary>The inputs' dims violate a relation between symbols (an expression's range).</summary>
     public const string InputRelationViolated = "MB5006";
+    /// <summary>
+    /// A runtime check of the model failed (<c>torch._check</c>, <c>torch._check_is_size</c>, a range torch.export
+    /// derived for a data-dependent value): the inputs' values are outside what the model was exported for.
+    /// </summary>
+    public const string RuntimeAssertionFailed = "MB5007";
 }

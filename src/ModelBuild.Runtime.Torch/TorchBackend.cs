@@ -36,13 +36,13 @@ public sealed class TorchBackend : IExecutionBackend
         }
         var weights = context.Shared("torch.weights", () => new TorchWeights(context.Engine, device)).Get(block.Weights);
         var executor = new GraphExecutor(block.Nodes ?? [], block.Inputs, block.Outputs, weights, block.FreeAfter, device);
-        var symInts = SymIntInputs(block);
-        var eager = new Runner(executor, device, symInts);
-        return device.type == TorchSharp.DeviceType.CUDA && context.Options.CudaGraphs ? WithCudaGraphs(eager, executor, block, context, device, symInts) : eager;
+        var symbolic = SymbolicInputs(block);
+        var eager = new Runner(executor, device, symbolic);
+        return device.type == TorchSharp.DeviceType.CUDA && context.Options.CudaGraphs ? WithCudaGraphs(eager, executor, block, context, device, symbolic) : eager;
     }
 
     /// <summary>The block replayed as CUDA graphs where it may be captured and graphs work in this process; else eager, with a note that says why.</summary>
-    private static IBlockRunner WithCudaGraphs(Runner eager, GraphExecutor executor, PlanBlock block, BlockContext context, Device device, bool[] symInts)
+    private static IBlockRunner WithCudaGraphs(Runner eager, GraphExecutor executor, PlanBlock block, BlockContext context, Device device, bool[] symbolic)
     {
         if (block.NotCapturable is { } why)
         {
@@ -54,7 +54,7 @@ public sealed class TorchBackend : IExecutionBackend
             context.Note($"{DiagnosticCodes.CudaGraphsOff}: CUDA graphs are off in this process: {CudaGraphSupport.Reason}.");
             return eager;
         }
-        var runner = new CudaGraphRunner(eager, executor, device, symInts, native, context);
+        var runner = new CudaGraphRunner(eager, executor, device, symbolic, native, context);
         if (OptInputs(block, context, device) is { } opt)
         {
             try
@@ -96,19 +96,21 @@ public sealed class TorchBackend : IExecutionBackend
         return values;
     }
 
-    /// <summary>Which of the block's inputs its nodes read as sym-ints (sizes), not tensors.</summary>
-    private static bool[] SymIntInputs(PlanBlock block)
+    /// <summary>Which of the block's inputs its nodes read as symbolic values (sizes, flags), not tensors: those cross blocks as 0-d tensors.</summary>
+    private static bool[] SymbolicInputs(PlanBlock block)
     {
-        var symInts = (block.Nodes ?? []).SelectMany(n => n.Inputs).SelectMany(a => a.Value switch
+        var symbolic = (block.Nodes ?? []).SelectMany(n => n.Inputs).SelectMany(a => a.Value switch
         {
             SymIntArg { Value.Name: { } name } => [name],
             SymIntsArg s => s.Values.Where(v => v.Name is not null).Select(v => v.Name!),
+            SymFloatArg { Name: { } name } => [name],
+            SymBoolArg { Name: { } name } => [name],
             _ => [],
         }).ToHashSet(StringComparer.Ordinal);
-        return [.. block.Inputs.Select(symInts.Contains)];
+        return [.. block.Inputs.Select(symbolic.Contains)];
     }
 
-    internal sealed class Runner(GraphExecutor executor, Device device, bool[] symInts) : IBlockRunner
+    internal sealed class Runner(GraphExecutor executor, Device device, bool[] symbolic) : IBlockRunner
     {
         public RunValue[] Run(ReadOnlySpan<RunValue> inputs)
         {
@@ -117,8 +119,7 @@ public sealed class TorchBackend : IExecutionBackend
             {
                 for (var i = 0; i < inputs.Length; i++)
                 {
-                    // object, not Tensor: TorchSharp converts a long to a 0-d Tensor implicitly, which the kernels would not read as a size.
-                    args[i] = symInts[i] ? (object)TorchValues.ToInt64(inputs[i]) : TorchValues.ToTensor(inputs[i], device);
+                    args[i] = symbolic[i] ? TorchValues.ToSymbolic(inputs[i]) : TorchValues.ToTensor(inputs[i], device);
                 }
                 var outputs = executor.Run(args);
                 var values = new RunValue[outputs.Length];

@@ -26,6 +26,16 @@ public sealed class TorchValue(Tensor tensor) : RunValue
     public override RunValue Share() => new TorchValue(Tensor.alias());
 
     /// <inheritdoc/>
+    public override void CopyFrom(RunValue source)
+    {
+        using var values = TorchValues.ToTensor(source, Tensor.device);
+        using (no_grad())
+        {
+            Tensor.copy_(values);
+        }
+    }
+
+    /// <inheritdoc/>
     public override void Dispose() => Tensor.Dispose();
 }
 

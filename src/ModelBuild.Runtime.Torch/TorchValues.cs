@@ -35,12 +35,17 @@ internal static class TorchValues
         }
     }
 
-    /// <summary>A sym-int passed between blocks as a 0-d integer value.</summary>
-    public static long ToInt64(RunValue value) => value switch
+    /// <summary>A symbolic value passed between blocks as a 0-d tensor: a sym-int as <see cref="long"/>, a sym-float as <see cref="double"/>, a sym-bool as <see cref="bool"/>.</summary>
+    public static object ToSymbolic(RunValue value)
     {
-        TorchValue t => t.Tensor.item<long>(),
-        _ => value.ToHost().ToInt64(),
-    };
+        using var t = ToTensor(value, CPU);
+        return t.dtype switch
+        {
+            ScalarType.Bool => t.item<bool>(),
+            ScalarType.Float64 or ScalarType.Float32 => (object)t.to_type(ScalarType.Float64).item<double>(),
+            _ => (object)t.to_type(ScalarType.Int64).item<long>(),
+        };
+    }
 
     /// <summary>The TorchSharp device of a model device name ("cpu", "cuda", "cuda:1").</summary>
     public static Device ParseDevice(string device) => new(device);

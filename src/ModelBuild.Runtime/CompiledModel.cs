@@ -17,6 +17,8 @@ public sealed class CompiledModel : IDisposable
     private readonly PlanExecutor _executor;
     private readonly BlockContext _context;
     private readonly InputShapeValidator _validator;
+    // The index of each input the model writes in place, in the order of the plan's last outputs.
+    private readonly int[] _mutatedInputs;
     private readonly ReaderWriterLockSlim _lifetime = new(LockRecursionPolicy.SupportsRecursion);
     private bool _disposed;
 
@@ -28,6 +30,8 @@ public sealed class CompiledModel : IDisposable
         _executor = executor;
         _context = context;
         _validator = new InputShapeValidator(manifest);
+        _mutatedInputs = [.. manifest.MutatedInputs.Select(name => manifest.Inputs.ToList().FindIndex(i => i.Name == name) is var index and >= 0 ? index
+            : throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, $"the engine writes input '{name}', which it does not have.", manifest.Name))];
     }
 
     /// <summary>What the engine was compiled from, for, and validated at.</summary>
@@ -126,7 +130,8 @@ public sealed class CompiledModel : IDisposable
 
     /// <summary>
     /// Checks the inputs against the compiled ranges (MB5xxx errors), runs the model and returns its outputs in export
-    /// order, in host memory. The caller owns them.
+    /// order, in host memory. The caller owns them. An input the model writes in place (<see cref="EngineManifest.MutatedInputs"/>)
+    /// holds its new values afterwards, as after PyTorch's forward.
     /// </summary>
     /// <param name="inputs">The model's inputs in export order.</param>
     public HostTensor[] Run(params HostTensor[] inputs)
@@ -147,7 +152,8 @@ public sealed class CompiledModel : IDisposable
 
     /// <summary>
     /// Checks and runs, taking and returning the backends' own values (a TorchSharp tensor on a CUDA device stays
-    /// there). Inputs are borrowed; the caller owns the outputs. Backend packages build their typed APIs on this.
+    /// there). Inputs are borrowed, and those the model writes in place receive their new values; the caller owns the
+    /// outputs. Backend packages build their typed APIs on this.
     /// </summary>
     /// <param name="inputs">The model's inputs in export order.</param>
     public RunValue[] RunValues(IReadOnlyList<RunValue> inputs)
@@ -165,12 +171,42 @@ public sealed class CompiledModel : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _executor.Run(inputs);
+            var values = _executor.Run(inputs);
+            return _mutatedInputs.Length == 0 ? values : WriteBack(inputs, values);
         }
         finally
         {
             _lifetime.ExitReadLock();
         }
+    }
+
+    /// <summary>The plan's outputs after the model's own are the new values of inputs it writes in place: into the caller's values they go.</summary>
+    private RunValue[] WriteBack(IReadOnlyList<RunValue> inputs, RunValue[] values)
+    {
+        var outputs = values[..^_mutatedInputs.Length];
+        try
+        {
+            for (var m = 0; m < _mutatedInputs.Length; m++)
+            {
+                inputs[_mutatedInputs[m]].CopyFrom(values[outputs.Length + m]);
+            }
+        }
+        catch
+        {
+            foreach (var output in outputs)
+            {
+                output.Dispose();
+            }
+            throw;
+        }
+        finally
+        {
+            foreach (var written in values[outputs.Length..])
+            {
+                written.Dispose();
+            }
+        }
+        return outputs;
     }
 
     /// <summary>Frees what the backends hold. Calls in flight finish first; later calls throw <see cref="ObjectDisposedException"/>.</summary>

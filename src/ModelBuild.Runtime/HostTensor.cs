@@ -88,6 +88,28 @@ public sealed class HostTensor : RunValue
     public override RunValue Share() => new HostTensor(DType, _shape, Bytes, null);
 
     /// <inheritdoc/>
+    public override void CopyFrom(RunValue source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var host = source.ToHost();
+        try
+        {
+            if (host.DType != DType || !host.Shape.SequenceEqual(_shape))
+            {
+                throw new ArgumentException($"a {host.DType} [{string.Join(", ", host.Shape)}] value cannot be written into a {DType} [{string.Join(", ", _shape)}] tensor.", nameof(source));
+            }
+            host.Bytes.Span.CopyTo(Bytes.Span);
+        }
+        finally
+        {
+            if (!ReferenceEquals(host, source))
+            {
+                host.Dispose();
+            }
+        }
+    }
+
+    /// <inheritdoc/>
     public override void Dispose()
     {
         _owner?.Dispose();

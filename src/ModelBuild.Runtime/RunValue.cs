@@ -21,6 +21,14 @@ public abstract class RunValue : IDisposable
     /// <summary>A new owner of the same data (an alias), for a value handed out twice (a model input that is also an output).</summary>
     public abstract RunValue Share();
 
+    /// <summary>
+    /// Writes <paramref name="source"/>'s elements into this value's own memory: how a model's in-place writes to an
+    /// input reach the caller's tensor. Values an app passes as inputs (<see cref="HostTensor"/>, the backends' tensor
+    /// values) support it.
+    /// </summary>
+    public virtual void CopyFrom(RunValue source) =>
+        throw new NotSupportedException($"a {GetType().Name} cannot be written to; pass a HostTensor or a backend's tensor as the input.");
+
     /// <summary>Releases what the value holds (native memory, device memory).</summary>
     public abstract void Dispose();
 }

@@ -23,7 +23,7 @@ internal static class CompileCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var name = new Option<string?>("--name") { Description = "The engine's name (default: the model file's name)." };
-        var tolerance = new Option<double?>("--tolerance") { Description = "atol = rtol of the validation (default 1e-4 at fp32, 1e-2 fp16, 5e-2 bf16)." };
+        var tolerance = new Option<double?>("--tolerance") { Description = "The bound on the validation's scaled error, |a - b| / (|b| + rms(b)) per output (default 1e-4 at fp32, 1e-2 fp16, 5e-2 bf16)." };
         var cases = new Option<FileInfo?>("--cases") { Description = "A cases.safetensors file whose cases the engine must also reproduce." };
         var backend = new Option<string>("--backend")
         {
@@ -72,7 +72,7 @@ internal static class CompileCommand
             }
             foreach (var v in m.Validation)
             {
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  validated {v.Name} against {v.ComparedWith}: max abs error {v.MaxAbsError:G4}, max rel error {v.MaxRelError:G4} (tolerance {v.Tolerance:G4})"));
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  validated {v.Name} against {v.ComparedWith}: scaled error {v.ScaledError:G4} (tolerance {v.Tolerance:G4}), cosine similarity {v.CosineSimilarity:G6}, max abs error {v.MaxAbsError:G4}, max rel error {v.MaxRelError:G4}"));
             }
             Console.Out.WriteLine($"wrote {target} ({engine.Bytes.Length} bytes)");
             return 0;

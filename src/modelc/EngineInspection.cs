@@ -66,6 +66,10 @@ internal static class EngineInspection
         {
             sb.AppendLine(ci, $"  {t.Name,-12} {t.DType,-5} [{string.Join(", ", t.Dims)}]");
         }
+        if (m.MutatedInputs.Count > 0)
+        {
+            sb.AppendLine(ci, $"writes its inputs in place: {string.Join(", ", m.MutatedInputs)}");
+        }
         sb.AppendLine("symbols (min..opt..max)");
         foreach (var (name, s) in m.Symbols.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
@@ -87,7 +91,7 @@ internal static class EngineInspection
         foreach (var v in m.Validation)
         {
             var shapes = string.Join(" ", v.InputShapes.Select(s => $"[{string.Join(", ", s)}]"));
-            sb.AppendLine(ci, $"  {v.Name,-8} {shapes,-24} max abs {v.MaxAbsError:G3}, max rel {v.MaxRelError:G3} (tolerance {v.Tolerance:G3})");
+            sb.AppendLine(ci, $"  {v.Name,-8} {shapes,-24} scaled error {v.ScaledError:G3} (tolerance {v.Tolerance:G3}), cosine {v.CosineSimilarity:G6}, max abs {v.MaxAbsError:G3}, max rel {v.MaxRelError:G3}");
         }
         if (m.BackendSelection is { } selection)
         {

@@ -183,7 +183,7 @@ internal static class InspectCommand
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"example inputs  {string.Join(", ", shapes.Select(x => $"[{string.Join(", ", x)}]"))}");
         }
-        sb.AppendLine(CultureInfo.InvariantCulture, $"ops ({graph.Nodes.Count} nodes)");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"ops ({graph.Nodes.Count} nodes{(graph.Nodes.WithNested().Count() > graph.Nodes.Count ? $", {graph.Nodes.WithNested().Count() - graph.Nodes.Count} more in subgraphs" : "")})");
         foreach (var (op, count) in Histogram(graph))
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"  {count,5}  {op}");
@@ -241,8 +241,9 @@ internal static class InspectCommand
 
     private static string Range(long min, long? max) => $"{min}..{(max?.ToString(CultureInfo.InvariantCulture) ?? "unbounded")}";
 
+    /// <summary>Every operator the model uses, in its subgraphs too (a higher-order operator's body needs kernels like the rest).</summary>
     private static IEnumerable<(string Op, int Count)> Histogram(ModelGraph graph) =>
-        graph.Nodes.GroupBy(n => n.Target).Select(g => (g.Key, g.Count())).OrderBy(x => x.Key, StringComparer.Ordinal);
+        graph.Nodes.WithNested().GroupBy(n => n.Target).Select(g => (g.Key, g.Count())).OrderBy(x => x.Key, StringComparer.Ordinal);
 
     private static long WeightBytes(ModelGraph graph) =>
         graph.Weights.Sum(w => w.Meta.Sizes.Aggregate(1L, (a, d) => a * (d.Value ?? 0)) * w.Meta.DType.ElementSize());

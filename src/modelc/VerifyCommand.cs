@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Globalization;
 using ModelBuild.Compiler.Validation;
 using ModelBuild.Diagnostics;
+using ModelBuild.Engine.Manifest;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Runtime;
 using ModelBuild.Runtime.Torch;
@@ -11,15 +11,16 @@ namespace ModelBuild.Cli;
 
 /// <summary>
 /// <c>modelc verify &lt;engine&gt; --cases &lt;cases.safetensors&gt;</c>: runs every case <c>&lt;case&gt;.in.&lt;i&gt;</c> through the
-/// restored engine and compares with <c>&lt;case&gt;.out.&lt;j&gt;</c> at the manifest's tolerance. The last line is exactly
-/// "N passed, M failed"; every failure is also an error line on stderr naming the cases file.
+/// restored engine and compares with <c>&lt;case&gt;.out.&lt;j&gt;</c> (and <c>&lt;case&gt;.mutated.&lt;i&gt;</c>, the inputs after
+/// the call) with the criteria the engine was validated with. The last line is exactly "N passed, M failed"; every
+/// failure is also an error line on stderr naming the cases file.
 /// </summary>
 internal static class VerifyCommand
 {
     public static Command Create()
     {
         var engineArg = new Argument<FileInfo>("engine") { Description = "An engine written by modelc compile." };
-        var casesOption = new Option<FileInfo>("--cases") { Description = "Tensors <case>.in.<i> and <case>.out.<j>.", Required = true };
+        var casesOption = new Option<FileInfo>("--cases") { Description = "Tensors <case>.in.<i> and <case>.out.<j> (and <case>.mutated.<i>).", Required = true };
         var command = new Command("verify", "Run every case of a cases file through an engine and compare.") { engineArg, casesOption };
         command.SetAction(parse => CommandErrors.RunOnLibTorch(() =>
         {
@@ -28,12 +29,12 @@ internal static class VerifyCommand
             using var engine = CompiledModel.Load(enginePath);
             var file = SafetensorsFile.Read(casesPath);
             var cases = CasesFile.Read(file, casesPath);
-            var tolerance = engine.Manifest.Validation.Count > 0 ? engine.Manifest.Validation.Max(v => v.Tolerance) : 1e-4;
+            var criteria = Criteria(engine.Manifest);
             int passed = 0, failed = 0;
             foreach (var c in cases)
             {
                 using var scope = NewDisposeScope();
-                var failure = Check(engine, file, c, tolerance, casesPath, out var detail);
+                var failure = Check(engine, file, c, criteria, casesPath, out var detail);
                 if (failure is null)
                 {
                     passed++;
@@ -56,42 +57,31 @@ internal static class VerifyCommand
         return command;
     }
 
+    /// <summary>The criteria the engine was validated with (the loosest of its cases'), else the fp32 defaults.</summary>
+    private static ValidationCriteria Criteria(EngineManifest manifest) => manifest.Validation.Count == 0
+        ? ValidationCriteria.For("fp32", null)
+        : new ValidationCriteria(manifest.Validation.Max(v => v.Tolerance), manifest.Validation.Min(v => v.MinCosineSimilarity));
+
     /// <returns>null when the case passes.</returns>
-    private static ModelBuildException? Check(CompiledModel engine, SafetensorsFile file, Case c, double tolerance, string casesPath, out string detail)
+    private static ModelBuildException? Check(CompiledModel engine, SafetensorsFile file, Case c, ValidationCriteria criteria, string casesPath, out string detail)
     {
         detail = "";
-        Tensor[] outputs;
+        CaseResult result;
         try
         {
-            outputs = engine.Run([.. c.Inputs.Select(file.ToTensor)]);
+            result = EngineValidator.Check(engine, c, file, criteria, casesPath);
         }
         catch (ModelBuildException e)
         {
-            return new ModelBuildException(e.Code, $"case '{c.Name}': {e.Detail}", casesPath);
+            // The engine's own error (a case outside the ranges) says more than "the case failed to run".
+            var cause = e.Code == DiagnosticCodes.ValidationRunFailed && e.InnerException is ModelBuildException inner ? inner : e;
+            return new ModelBuildException(cause.Code, $"case '{c.Name}': {cause.Detail}", casesPath);
         }
-        if (outputs.Length != c.Outputs.Count)
+        if (!result.Passed)
         {
-            return new ModelBuildException(DiagnosticCodes.CasesMalformed, $"case '{c.Name}': the engine returns {outputs.Length} outputs but the case has {c.Outputs.Count}.", casesPath);
+            return new ModelBuildException(DiagnosticCodes.ValidationOverTolerance, $"case '{c.Name}': not within the engine's criteria ({criteria}): {result.Summary}.", casesPath);
         }
-        double maxAbs = 0, maxRel = 0;
-        for (var j = 0; j < outputs.Length; j++)
-        {
-            var expected = file.ToTensor(c.Outputs[j]);
-            if (!outputs[j].shape.SequenceEqual(expected.shape))
-            {
-                return new ModelBuildException(DiagnosticCodes.ValidationShapeMismatch,
-                    $"case '{c.Name}': output {j} has shape [{string.Join(", ", outputs[j].shape)}], expected [{string.Join(", ", expected.shape)}].", casesPath);
-            }
-            var cmp = OutputComparison.Of(outputs[j], expected, tolerance);
-            maxAbs = Math.Max(maxAbs, cmp.MaxAbs);
-            maxRel = Math.Max(maxRel, cmp.MaxRel);
-            if (!cmp.Passed)
-            {
-                return new ModelBuildException(DiagnosticCodes.ValidationOverTolerance, string.Create(CultureInfo.InvariantCulture,
-                    $"case '{c.Name}': output {j} differs beyond the engine's tolerance {tolerance:G4}: max abs error {cmp.MaxAbs:G4}, max rel error {cmp.MaxRel:G4}."), casesPath);
-            }
-        }
-        detail = string.Create(CultureInfo.InvariantCulture, $"max abs error {maxAbs:G4}, max rel error {maxRel:G4}");
+        detail = result.Summary;
         return null;
     }
 }

@@ -50,8 +50,8 @@ public sealed class FixtureCompileTests
             Assert.HasCount(c.Outputs.Count, outputs, c.Name);
             for (var j = 0; j < outputs.Length; j++)
             {
-                var comparison = OutputComparison.Of(outputs[j], cases.ToTensor(c.Outputs[j]), tolerance);
-                Assert.IsTrue(comparison.Passed, $"{model}/{format} case {c.Name} output {j}: max abs {comparison.MaxAbs}, max rel {comparison.MaxRel}");
+                var comparison = OutputComparison.Of(outputs[j], cases.ToTensor(c.Outputs[j]));
+                Assert.IsTrue(comparison.Meets(ValidationCriteria.For("fp32", tolerance)), $"{model}/{format} case {c.Name} output {j}: {comparison}");
             }
         }
     }

@@ -90,17 +90,23 @@ public sealed class FunctionalizationTests
     }
 
     [TestMethod]
-    public void MutatingAGraphInput_FailsNamingTheInputAndTheNode()
+    public void MutatingAGraphInput_MakesItsFinalValueAnOutputWrittenBackToTheInput()
     {
         var graph = new HandBuiltGraph()
             .Input("x", TensorDType.F32, "3")
             .Node(Aten + "relu_.default", "relu_", ("self", T("x")))
-            .Build("relu_");
+            .Node(Aten + "add_.Tensor", "add_", ("self", T("x")), ("other", new IntArg(1)))
+            .Node(Aten + "mul.Tensor", "mul", ("self", T("x")), ("other", new IntArg(2)))
+            .Build("mul");
 
-        var e = Assert.ThrowsExactly<ModelBuildException>(() => Functionalization.Run(graph, OpKernels.IsSupported, "m.pt2"));
+        var functional = Functionalization.Run(graph, OpKernels.IsSupported, "m.pt2");
 
-        Assert.AreEqual(DiagnosticCodes.InPlaceMutatesInput, e.Code);
-        StringAssert.Contains(e.Message, "node 'relu_' (torch.ops.aten.relu_.default) at model.py:1 mutates the graph input 'x'");
+        CollectionAssert.AreEqual(new[] { "mul", "add_" }, functional.Outputs.Select(o => o.Name).ToList(), "the user output, then x's value after both mutations");
+        CollectionAssert.AreEqual(new[] { "x" }, functional.MutatedInputs.ToList());
+        CollectionAssert.AreEqual(new[] { "mul" }, functional.UserOutputs.Select(o => o.Name).ToList());
+        CollectionAssert.AreEqual(new[] { Aten + "relu.default", Aten + "add.Tensor", Aten + "mul.Tensor" }, functional.Nodes.Select(n => n.Target).ToList());
+        Assert.AreEqual(new TensorArg("relu_"), functional.Nodes[1].Inputs[0].Value, "the second mutation reads the first's result");
+        Assert.AreEqual(new TensorArg("add_"), functional.Nodes[2].Inputs[0].Value, "later reads see the mutated value");
     }
 
     [TestMethod]
@@ -115,7 +121,7 @@ public sealed class FunctionalizationTests
         var e = Assert.ThrowsExactly<ModelBuildException>(() => Functionalization.Run(graph, OpKernels.IsSupported, "m.pt2"));
 
         Assert.AreEqual(DiagnosticCodes.InPlaceMutatesInput, e.Code);
-        StringAssert.Contains(e.Message, "mutates the graph input 'x' through its view 'row'");
+        StringAssert.Contains(e.Message, "mutates the graph input 'x' through its view 'row' in place");
     }
 
     [TestMethod]

@@ -67,14 +67,16 @@ public sealed class ShapeRangeTests
     }
 
     [TestMethod]
-    public void Resolve_AnUnboundedSymbolWithoutAnOption_AsksForShape()
+    public void Resolve_AnUnboundedSymbolWithoutAnOption_AsksForTheShapeOptionOrTheItemMetadata()
     {
         var graph = new HandBuiltGraph().Input("x", TensorDType.F32, "s0", "4").Symbol("s0", 2, null).Build("x");
 
         var e = Assert.ThrowsExactly<ModelBuildException>(() => ShapeRangeResolver.Resolve(graph, [], "m.pt2"));
 
         Assert.AreEqual(DiagnosticCodes.ShapeRangeUnbounded, e.Code);
-        StringAssert.Contains(e.Message, "--shape x:0=<min>..<opt>..<max>");
+        StringAssert.Contains(e.Message, "input 'x' dim 0 (symbol s0)");
+        StringAssert.Contains(e.Message, "--shape x:0=2..<opt>..<max>");
+        StringAssert.Contains(e.Message, "Shapes=\"x:0=2..<opt>..<max>\"");
     }
 
     [TestMethod]

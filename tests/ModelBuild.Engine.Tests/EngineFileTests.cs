@@ -37,6 +37,31 @@ public sealed class EngineFileTests
     }
 
     [TestMethod]
+    public void WriteThenRead_KeepsSubgraphsAndSymbolicArguments()
+    {
+        var branch = new Subgraph([new TensorArg("a")], [new TensorArg("r")], [new GraphNode("torch.ops.aten.relu.default", [new NamedArgument("self", new TensorArg("a"))], [new TensorArg("r")])]);
+        var cond = new GraphNode("torch.ops.higher_order.cond",
+            [new NamedArgument("", new SymBoolArg(null, "ge")), new NamedArgument("", new GraphArg("true_graph_0", branch)),
+             new NamedArgument("", new GraphArg("false_graph_0", branch with { Nodes = [], Outputs = [new TensorArg("a")] })), new NamedArgument("", new TensorsArg(["x"]))],
+            [new TensorArg("y")]);
+        var ge = new GraphNode("_operator.ge", [new NamedArgument("a", new SymFloatArg(null, "f")), new NamedArgument("b", new SymFloatArg(0.5, null))], [new SymBoolArg(null, "ge")]);
+        var plan = new ExecutionPlan(["x"], ["y"], [new PlanBlock("torch", ["x"], ["y"]) { Nodes = [ge, cond], OpCount = 2 }]);
+
+        var read = EngineFile.Read(EngineFile.Write(SampleManifest() with { MutatedInputs = ["x"] }, plan, SampleWeights()), "e", Runtime);
+
+        var nodes = read.Plan.Blocks.Single().Nodes!;
+        CollectionAssert.AreEqual(ge.Inputs.ToList(), nodes[0].Inputs.ToList());
+        CollectionAssert.AreEqual(ge.Outputs.ToList(), nodes[0].Outputs.ToList());
+        Assert.AreEqual(new SymBoolArg(null, "ge"), nodes[1].Inputs[0].Value);
+        var subgraphs = nodes[1].Subgraphs().ToList();
+        Assert.HasCount(2, subgraphs);
+        Assert.AreEqual("torch.ops.aten.relu.default", subgraphs[0].Nodes.Single().Target);
+        CollectionAssert.AreEqual(branch.Inputs.ToList(), subgraphs[0].Inputs.ToList());
+        CollectionAssert.AreEqual(new Argument[] { new TensorArg("a") }, subgraphs[1].Outputs.ToList());
+        CollectionAssert.AreEqual(new[] { "x" }, read.Manifest.MutatedInputs.ToList());
+    }
+
+    [TestMethod]
     public void Read_AWeightByteChanged_FailsWithPayloadTampered()
     {
         var bytes = EngineFile.Write(SampleManifest(), SamplePlan(), SampleWeights());

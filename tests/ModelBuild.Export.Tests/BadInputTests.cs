@@ -99,11 +99,11 @@ public sealed class BadInputTests
         var path = _edit.RewriteProgram("seed_linear_dynamic", p =>
         {
             var input = p["graph_module"]!["graph"]!["nodes"]![0]!["inputs"]![0]!;
-            input["arg"] = new JsonObject { ["as_graph"] = new JsonObject() };
+            input["arg"] = new JsonObject { ["as_custom_obj"] = new JsonObject() };
         });
 
         var e = AssertFails(path, DiagnosticCodes.ArgumentKindUnsupported);
-        StringAssert.Contains(e.Message, "as_graph");
+        StringAssert.Contains(e.Message, "as_custom_obj");
         StringAssert.Contains(e.Message, "linear");
     }
 

@@ -20,6 +20,12 @@ internal static class TestPaths
     public static string Fixture(string model, string file) =>
         InRepository(Path.Combine(Directory.Exists(Path.Combine(Fixtures, model)) ? Fixtures : ExtraFixtures, model, file));
 
+    /// <summary>A file of a model of tests/fixtures/hop: one small model per feature (higher-order ops, asserts, input mutation...).</summary>
+    public static string HopFixture(string model, string file) => InRepository(Path.Combine(RepoRoot, "tests", "fixtures", "hop", model, file));
+
+    /// <summary>tests/fixtures/exportdb: PyTorch's ExportDB examples, a folder each, and index.json.</summary>
+    public static string ExportDbFixtures => InRepository(Path.Combine(RepoRoot, "tests", "fixtures", "exportdb"));
+
     /// <summary>Whether the model has the file (the extra fixtures keep only model.pt2 and, where it exists, model.core.pt2).</summary>
     public static bool HasFixture(string model, string file) => File.Exists(Fixture(model, file));
 

@@ -15,6 +15,7 @@ public static class CudaGraphCapture
         // read a value back to the host, or make a shape from data
         "aten._local_scalar_dense", "aten.item", "aten.nonzero", "aten.masked_select", "aten.unique", "aten._unique",
         "aten.unique_consecutive", "aten.unique_dim", "aten.repeat_interleave.Tensor", "aten.bincount", "aten.histc",
+        "aten._assert_async",
         // random numbers
         "aten.rand", "aten.randn", "aten.randint", "aten.rand_like", "aten.randn_like", "aten.randint_like", "aten.randperm",
         "aten.bernoulli", "aten.multinomial", "aten.normal", "aten.uniform", "aten.exponential", "aten.dropout",
@@ -26,7 +27,8 @@ public static class CudaGraphCapture
     /// <summary>Null when every node may be captured, else the first that may not and why.</summary>
     public static string? WhyNot(IEnumerable<GraphNode> nodes)
     {
-        foreach (var node in nodes)
+        // A subgraph's nodes run inside their operator's launch sequence too.
+        foreach (var node in nodes.WithNested())
         {
             var target = node.Target.StartsWith("torch.ops.", StringComparison.Ordinal) && node.Target.Contains(".aten.", StringComparison.Ordinal)
                 ? node.Target["torch.ops.".Length..]

@@ -14,7 +14,18 @@ public sealed class TorchBackendCompiler : IBackendCompiler
     public bool SupportsDevice(string device) => true;
 
     /// <inheritdoc/>
-    public string? Unsupported(GraphNode node, ModelGraph graph) => OpKernels.Unsupported(node);
+    public string? Unsupported(GraphNode node, ModelGraph graph)
+    {
+        // A higher-order operator runs here only when every node of its subgraphs does.
+        foreach (var n in new[] { node }.WithNested())
+        {
+            if (OpKernels.Unsupported(n) is { } why)
+            {
+                return n == node ? why : $"{n.Target} in its subgraph: {why}";
+            }
+        }
+        return null;
+    }
 
     /// <inheritdoc/>
     public CompiledBlock Compile(BlockGraph block, ModelGraph graph, string device)

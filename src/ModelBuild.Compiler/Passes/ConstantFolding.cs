@@ -7,7 +7,8 @@ namespace ModelBuild.Compiler.Passes;
 /// <summary>
 /// Evaluates at compile time every node that reads only weights (a transpose or permute of a weight, a reshape, a
 /// cast) with the runtime's kernels and replaces it by a constant weight. Nodes that read no tensor at all (factories),
-/// random ops and ops without a TorchSharp kernel (another backend runs them) stay.
+/// random ops, ops without a TorchSharp kernel (another backend runs them) and higher-order operators stay (a subgraph's
+/// inputs are operands bound per call, never weights).
 /// </summary>
 public static class ConstantFolding
 {
@@ -23,7 +24,7 @@ public static class ConstantFolding
             {
                 var reads = node.Reads().Distinct(StringComparer.Ordinal).ToList();
                 if (reads.Count == 0 || !reads.All(weights.ContainsKey) || IsRandom(node.Target) || !OpKernels.IsSupported(node.Target)
-                    || node.Outputs.Count == 0 || !node.Outputs.All(o => o is TensorArg))
+                    || node.Outputs.Count == 0 || !node.Outputs.All(o => o is TensorArg) || node.Subgraphs().Any())
                 {
                     kept.Add(node);
                     continue;

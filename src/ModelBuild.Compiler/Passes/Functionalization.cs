@@ -8,9 +8,11 @@ namespace ModelBuild.Compiler.Passes;
 /// Rewrites in-place ATen operators (<c>torch.ops.aten.relu_.default</c>, <c>add_.Tensor</c>) into their functional
 /// form (<c>relu.default</c>, <c>add.Tensor</c>) where a kernel for it exists, and renames every later read of the
 /// mutated tensor, graph outputs included, to the node's result: after the mutation, that name denotes the new value.
-/// A mutation the functional form cannot express fails with a coded error: of a graph input, of a weight, or of a
-/// tensor whose alias (a view taken of it, or the base it is a view of) is read after the mutation.
-/// Runs first, before the lowering check, on the graph the reference interpreter also runs.
+/// A user input mutated in place becomes an input mutation of the graph (torch.export's USER_INPUT_MUTATION): its final
+/// value is an output the runtime writes back into the caller's tensor. A mutation the functional form cannot express
+/// fails with a coded error: of a view of a graph input, of a weight, of an input of a higher-order operator's subgraph,
+/// or of a tensor whose alias (a view taken of it, or the base it is a view of) is read after the mutation. Subgraphs
+/// are rewritten the same way. Runs first, before the lowering check, on the graph the reference interpreter also runs.
 /// </summary>
 public static partial class Functionalization
 {
@@ -41,24 +43,44 @@ public static partial class Functionalization
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(isSupported);
-        if (!graph.Nodes.Any(n => InPlace(n.Target) is not null))
+        if (!graph.Nodes.WithNested().Any(n => InPlace(n.Target) is not null))
         {
             return graph;
         }
 
-        var inputs = graph.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
-        var weights = graph.Weights.ToDictionary(w => w.ValueName, w => w.StateName, StringComparer.Ordinal);
+        var scope = new Scope(graph.Nodes, [.. graph.Outputs.Select(o => o.Name)], graph.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal),
+            graph.Weights.ToDictionary(w => w.ValueName, w => w.StateName, StringComparer.Ordinal), InputsMutable: true, isSupported, file);
+        var (nodes, renames, mutated) = Rewrite(scope);
+        var outputs = graph.Outputs.Select(o => o with { Name = Resolve(o.Name, renames) }).ToList();
+        var newlyMutated = graph.Inputs.Where(i => mutated.Contains(i.Name) && !graph.MutatedInputs.Contains(i.Name)).ToList();
+        // The new values of inputs mutated in place follow the outputs, as the graph keeps input mutations.
+        outputs.AddRange(newlyMutated.Select(i => i with { Name = Resolve(i.Name, renames) }));
+        return graph.With(nodes: nodes, outputs: outputs, mutatedInputs: [.. graph.MutatedInputs, .. newlyMutated.Select(i => i.Name)]);
+    }
+
+    /// <summary>The nodes of a graph or a subgraph and what they may mutate: user inputs only at the top, where the runtime writes them back.</summary>
+    private sealed record Scope(IReadOnlyList<GraphNode> Nodes, IReadOnlyList<string> Outputs, HashSet<string> Inputs, Dictionary<string, string> Weights,
+        bool InputsMutable, Func<string, bool> IsSupported, string File);
+
+    /// <summary>The scope's nodes in functional form, the renames of mutated values, and the inputs mutated in place.</summary>
+    private static (List<GraphNode> Nodes, Dictionary<string, string> Renames, HashSet<string> MutatedInputs) Rewrite(Scope scope)
+    {
         var renames = new Dictionary<string, string>(StringComparer.Ordinal);
+        var mutated = new HashSet<string>(StringComparer.Ordinal);
         var aliases = new AliasSets();
-        var nodes = new List<GraphNode>(graph.Nodes.Count);
-        for (var i = 0; i < graph.Nodes.Count; i++)
+        var nodes = new List<GraphNode>(scope.Nodes.Count);
+        for (var i = 0; i < scope.Nodes.Count; i++)
         {
-            var node = Renamed(graph.Nodes[i], renames);
-            if (InPlace(node.Target) is { } functional && isSupported(functional.Target)
+            var node = Renamed(scope.Nodes[i], renames).WithSubgraphs(s => Rewritten(s, scope));
+            if (InPlace(node.Target) is { } functional && scope.IsSupported(functional.Target)
                 && node.Inputs.FirstOrDefault(a => a.Name == "self")?.Value is TensorArg self
                 && node.Outputs is [TensorArg result])
             {
-                CheckMutable(node, self.Name, graph, i, renames, inputs, weights, aliases, file);
+                CheckMutable(node, self.Name, scope, i, renames, aliases);
+                if (scope.Inputs.Contains(self.Name))
+                {
+                    mutated.Add(self.Name);
+                }
                 node = node with
                 {
                     Target = functional.Target,
@@ -76,9 +98,21 @@ public static partial class Functionalization
             }
             nodes.Add(node);
         }
+        return (nodes, renames, mutated);
+    }
 
-        var outputs = graph.Outputs.Select(o => o with { Name = Resolve(o.Name, renames) }).ToList();
-        return graph.With(nodes: nodes, outputs: outputs);
+    /// <summary>A subgraph in functional form; its inputs are the operator's operands, which it must not mutate.</summary>
+    private static Subgraph Rewritten(Subgraph subgraph, Scope outer)
+    {
+        if (!subgraph.Nodes.WithNested().Any(n => InPlace(n.Target) is not null))
+        {
+            return subgraph;
+        }
+        var inputs = subgraph.Inputs.SelectMany(GraphValueNames.Read).ToHashSet(StringComparer.Ordinal);
+        var outputs = subgraph.Outputs.SelectMany(GraphValueNames.Read).ToList();
+        var (nodes, renames, _) = Rewrite(new Scope(subgraph.Nodes, outputs, inputs, [], InputsMutable: false, outer.IsSupported, outer.File));
+        var resolved = outputs.Distinct(StringComparer.Ordinal).ToDictionary(o => o, o => Resolve(o, renames), StringComparer.Ordinal);
+        return subgraph with { Nodes = nodes, Outputs = [.. subgraph.Outputs.Select(o => GraphValueNames.Rename(o, resolved))] };
     }
 
     /// <summary>The functional target of an in-place ATen target and the name it gives <c>self</c>; null when the target is not in-place.</summary>
@@ -108,52 +142,52 @@ public static partial class Functionalization
 
     private static string? Operator(string target) => AtenTarget().Match(target) is { Success: true } m ? m.Groups["name"].Value : null;
 
-    private static void CheckMutable(GraphNode node, string self, ModelGraph graph, int index, Dictionary<string, string> renames,
-        HashSet<string> inputs, Dictionary<string, string> weights, AliasSets aliases, string file)
+    private static void CheckMutable(GraphNode node, string self, Scope scope, int index, Dictionary<string, string> renames, AliasSets aliases)
     {
         var what = $"node '{node.DisplayName()}' ({node.Target}){At(node)}";
         foreach (var alias in aliases.Of(self))
         {
             var through = alias == self ? "" : $" through its view '{self}'";
-            if (inputs.Contains(alias))
+            if (scope.Inputs.Contains(alias) && (alias != self || !scope.InputsMutable))
             {
+                var input = scope.InputsMutable ? $"the graph input '{alias}'{through}" : $"'{alias}'{through}, an input of a higher-order operator's subgraph,";
                 throw new ModelBuildException(DiagnosticCodes.InPlaceMutatesInput,
-                    $"{what} mutates the graph input '{alias}'{through}. ModelBuild engines never change their callers' tensors: "
-                    + $"use the out-of-place form in the model (x = x.op() instead of x.op_(), inplace=False), or clone the input first.", file);
+                    $"{what} mutates {input} in place, which ModelBuild cannot write back (it writes back inputs the model itself mutates in place): "
+                    + "use the out-of-place form in the model (x = x.op() instead of x.op_(), inplace=False), or clone the input first.", scope.File);
             }
-            if (weights.TryGetValue(alias, out var state))
+            if (scope.Weights.TryGetValue(alias, out var state))
             {
                 throw new ModelBuildException(DiagnosticCodes.InPlaceMutatesWeight,
                     $"{what} mutates the weight '{state}'{through}. Engine weights are constant: use the out-of-place form in the model, "
-                    + "or export in eval mode so that buffers are not updated.", file);
+                    + "or export in eval mode so that buffers are not updated.", scope.File);
             }
         }
 
         foreach (var alias in aliases.Of(self).Where(a => a != self))
         {
-            var reader = LaterReader(alias, graph, index, renames);
+            var reader = LaterReader(alias, scope, index, renames);
             if (reader is not null)
             {
                 throw new ModelBuildException(DiagnosticCodes.InPlaceMutatesAliasedTensor,
                     $"{what} mutates '{self}', and '{alias}', which shares its storage, is read after it by {reader}: "
                     + "the compiled engine would give that reader the old values. Take the view after the in-place op, "
-                    + "or use the out-of-place form in the model.", file);
+                    + "or use the out-of-place form in the model.", scope.File);
             }
         }
     }
 
     /// <summary>The first reader of <paramref name="name"/> after node <paramref name="index"/>, as the renames so far read it; null when none.</summary>
-    private static string? LaterReader(string name, ModelGraph graph, int index, Dictionary<string, string> renames)
+    private static string? LaterReader(string name, Scope scope, int index, Dictionary<string, string> renames)
     {
-        for (var j = index + 1; j < graph.Nodes.Count; j++)
+        for (var j = index + 1; j < scope.Nodes.Count; j++)
         {
-            var later = graph.Nodes[j];
+            var later = scope.Nodes[j];
             if (later.Reads().Any(r => Resolve(r, renames) == name))
             {
                 return $"node '{later.DisplayName()}' ({later.Target}){At(later)}";
             }
         }
-        return graph.Outputs.Any(o => Resolve(o.Name, renames) == name) ? "the graph's outputs" : null;
+        return scope.Outputs.Any(o => Resolve(o, renames) == name) ? "the graph's outputs" : null;
     }
 
     private static string At(GraphNode node) => node.Origin.Length > 0 ? $" at {node.Origin}" : "";

@@ -9,12 +9,14 @@ internal static class GraphCopy
         IReadOnlyList<GraphNode>? nodes = null,
         IReadOnlyList<Weight>? weights = null,
         IReadOnlyDictionary<string, TensorMeta>? values = null,
-        IReadOnlyList<GraphValue>? outputs = null) => new()
+        IReadOnlyList<GraphValue>? outputs = null,
+        IReadOnlyList<string>? mutatedInputs = null) => new()
     {
         Name = g.Name,
         Source = g.Source,
         Inputs = g.Inputs,
         Outputs = outputs ?? g.Outputs,
+        MutatedInputs = mutatedInputs ?? g.MutatedInputs,
         Nodes = nodes ?? g.Nodes,
         Weights = weights ?? g.Weights,
         Values = values ?? g.Values,

@@ -2,7 +2,10 @@ using ModelBuild.Engine.Graph;
 
 namespace ModelBuild.Compiler.Passes;
 
-/// <summary>The value names (tensors and sym-ints) that arguments read and nodes write.</summary>
+/// <summary>
+/// The value names (tensors and sym values) that arguments read and nodes write. A subgraph argument reads nothing of
+/// the graph around it: it sees only its own inputs, which the operator's other arguments bind.
+/// </summary>
 public static class GraphValueNames
 {
     public static IEnumerable<string> Read(Argument argument) => argument switch
@@ -12,6 +15,8 @@ public static class GraphValueNames
         OptionalTensorsArg ots => ots.Names.OfType<string>(),
         SymIntArg s => s.Value.Name is { } n ? [n] : [],
         SymIntsArg ss => ss.Values.Select(v => v.Name).OfType<string>(),
+        SymFloatArg { Name: { } n } => [n],
+        SymBoolArg { Name: { } n } => [n],
         _ => [],
     };
 
@@ -43,6 +48,8 @@ public static class GraphValueNames
             OptionalTensorsArg ots => new OptionalTensorsArg([.. ots.Names.Select(n => n is null ? null : R(n))]),
             SymIntArg s => new SymIntArg(RS(s.Value)),
             SymIntsArg ss => new SymIntsArg([.. ss.Values.Select(RS)]),
+            SymFloatArg { Name: { } n } f => f with { Name = R(n) },
+            SymBoolArg { Name: { } n } b => b with { Name = R(n) },
             _ => argument,
         };
     }

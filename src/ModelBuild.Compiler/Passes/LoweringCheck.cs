@@ -6,9 +6,9 @@ using ModelBuild.Runtime.Torch.Execution;
 namespace ModelBuild.Compiler.Passes;
 
 /// <summary>
-/// Every node must run on some backend; otherwise one error lists every unsupported operator, one line each, with how
-/// many nodes use it, the first of their names, the distinct source lines they come from and, when the operator has a
-/// kernel that refuses the nodes' arguments, why.
+/// Every node, subgraphs' nodes included, must run on some backend; otherwise one error lists every unsupported
+/// operator, one line each, with how many nodes use it, the first of their names, the distinct source lines they come
+/// from and, when the operator has a kernel that refuses the nodes' arguments, why.
 /// </summary>
 public static partial class LoweringCheck
 {
@@ -20,7 +20,7 @@ public static partial class LoweringCheck
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(whyUnsupported);
-        var unsupported = graph.Nodes.Select(n => (Node: n, Why: whyUnsupported(n))).Where(r => r.Why is not null)
+        var unsupported = graph.Nodes.WithNested().Select(n => (Node: n, Why: whyUnsupported(n))).Where(r => r.Why is not null)
             .GroupBy(r => (r.Node.Target, r.Why)).ToList();
         if (unsupported.Count == 0)
         {

@@ -22,9 +22,7 @@ public static class PrecisionLowering
         }
         var f32 = ExportScalarTypes.ToCode(TensorDType.F32);
         var target = new ScalarTypeArg(ExportScalarTypes.ToCode(precision));
-        var nodes = graph.Nodes.Select(n => n.Inputs.Any(a => a.Value is ScalarTypeArg s && s.Code == f32)
-            ? n with { Inputs = [.. n.Inputs.Select(a => a.Value is ScalarTypeArg s && s.Code == f32 ? a with { Value = target } : a)] }
-            : n).ToList();
+        var nodes = Lowered(graph.Nodes, f32, target);
         var weights = graph.Weights.Select(w => w.Meta.DType == TensorDType.F32 ? Cast(w, precision) : w).ToList();
         var values = graph.Values.ToDictionary(kv => kv.Key, kv => kv.Value.DType == TensorDType.F32 ? kv.Value with { DType = precision } : kv.Value);
 
@@ -58,6 +56,15 @@ public static class PrecisionLowering
         }
         return graph.With(nodes: nodes, weights: weights, values: values, outputs: outputs);
     }
+
+    /// <summary>The nodes, and those of their subgraphs, with every F32 dtype argument made the target dtype.</summary>
+    private static List<GraphNode> Lowered(IReadOnlyList<GraphNode> nodes, int f32, ScalarTypeArg target) => [.. nodes.Select(n =>
+    {
+        var node = n.WithSubgraphs(s => s with { Nodes = Lowered(s.Nodes, f32, target) });
+        return node.Inputs.Any(a => a.Value is ScalarTypeArg s && s.Code == f32)
+            ? node with { Inputs = [.. node.Inputs.Select(a => a.Value is ScalarTypeArg s && s.Code == f32 ? a with { Value = target } : a)] }
+            : node;
+    })];
 
     private static GraphNode Cast(string from, string to, ScalarTypeArg dtype) =>
         new("torch.ops.aten._to_copy.default", [new NamedArgument("self", new TensorArg(from)), new NamedArgument("dtype", dtype, KwargOnly: true)], [new TensorArg(to)]);

@@ -52,8 +52,11 @@ public static class ShapeRangeResolver
             var (input, dim) = uses[symbol];
             if (max is null)
             {
+                var range = $"{input}:{dim}={min}..<opt>..<max>";
                 throw new ModelBuildException(DiagnosticCodes.ShapeRangeUnbounded,
-                    $"symbol {symbol} (input '{input}' dim {dim}) has no upper bound in the model; give one with --shape {input}:{dim}=<min>..<opt>..<max>.", file);
+                    $"input '{input}' dim {dim} (symbol {symbol}) has no upper bound in the model (its range is {min}..int_oo, as Dim.AUTO or a Dim without max exports it), "
+                    + $"and an engine is validated at the max of every range: give the range to compile for, with modelc compile --shape {range}, "
+                    + $"or in the project with the item metadata <ModelCompile Include=\"...\" Shapes=\"{range}\" /> (entries separated by ';').", file);
             }
             var chosen = opt ?? ExampleValue(graph, symbol) ?? min;
             symbols[symbol] = new ManifestSymbol(min, Math.Clamp(chosen, min, max.Value), max.Value);

@@ -14,6 +14,8 @@ namespace ModelBuild.Engine.Graph;
 [JsonDerivedType(typeof(IntsArg), "ints")]
 [JsonDerivedType(typeof(SymIntArg), "sym_int")]
 [JsonDerivedType(typeof(SymIntsArg), "sym_ints")]
+[JsonDerivedType(typeof(SymFloatArg), "sym_float")]
+[JsonDerivedType(typeof(SymBoolArg), "sym_bool")]
 [JsonDerivedType(typeof(FloatArg), "float")]
 [JsonDerivedType(typeof(FloatsArg), "floats")]
 [JsonDerivedType(typeof(BoolArg), "bool")]
@@ -24,6 +26,7 @@ namespace ModelBuild.Engine.Graph;
 [JsonDerivedType(typeof(DeviceArg), "device")]
 [JsonDerivedType(typeof(LayoutArg), "layout")]
 [JsonDerivedType(typeof(MemoryFormatArg), "memory_format")]
+[JsonDerivedType(typeof(GraphArg), "graph")]
 public abstract record Argument;
 
 /// <summary>A tensor argument or output.</summary>
@@ -53,6 +56,16 @@ public sealed record SymIntArg(SymInt Value) : Argument;
 /// <summary>A list of symbolic ints (the sizes of <c>view</c> or <c>expand</c> when some are symbolic).</summary>
 /// <param name="Values">each size: a literal or a reference to a sym-int value.</param>
 public sealed record SymIntsArg(IReadOnlyList<SymInt> Values) : Argument;
+
+/// <summary>A symbolic float: a literal, or the name of a sym-float value a node computes (<c>_operator.truediv</c>, <c>aten.item</c> of a float tensor).</summary>
+/// <param name="Literal">the value when it is known; null for a reference.</param>
+/// <param name="Name">the name of the sym-float value a node computes; null for a literal.</param>
+public sealed record SymFloatArg(double? Literal, string? Name) : Argument;
+
+/// <summary>A symbolic bool: a literal, or the name of a sym-bool value a node computes (<c>_operator.ge</c> feeding <c>aten._assert_scalar</c>).</summary>
+/// <param name="Literal">the value when it is known; null for a reference.</param>
+/// <param name="Name">the name of the sym-bool value a node computes; null for a literal.</param>
+public sealed record SymBoolArg(bool? Literal, string? Name) : Argument;
 
 /// <summary>A float argument (<c>eps</c>, <c>alpha</c>).</summary>
 /// <param name="Value">the float.</param>
@@ -93,6 +106,15 @@ public sealed record LayoutArg(int Code) : Argument;
 /// <summary>A memory format argument (<c>contiguous_format</c>, <c>channels_last</c>); ModelBuild's tensors are contiguous.</summary>
 /// <param name="Code">the export schema's MemoryFormat code.</param>
 public sealed record MemoryFormatArg(int Code) : Argument;
+
+/// <summary>
+/// A subgraph argument of a higher-order operator (<c>cond</c>'s branches, <c>map_impl</c>'s body, <c>while_loop</c>'s
+/// condition and body, the region of <c>wrap_with_set_grad_enabled</c>/<c>wrap_with_autocast</c>), named as the archive
+/// names the submodule (<c>true_graph_0</c>).
+/// </summary>
+/// <param name="Name">the submodule's name in the archive.</param>
+/// <param name="Graph">its nodes, inputs and outputs.</param>
+public sealed record GraphArg(string Name, Subgraph Graph) : Argument;
 
 /// <summary>Either a literal (<see cref="Literal"/>) or a reference to a sym-int value (<see cref="Name"/>).</summary>
 /// <param name="Literal">the size when it is known; null for a reference.</param>

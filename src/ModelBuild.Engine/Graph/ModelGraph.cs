@@ -42,6 +42,16 @@ public sealed record GraphNode(string Target, IReadOnlyList<NamedArgument> Input
     public string Origin { get; init; } = "";
 }
 
+/// <summary>
+/// The graph of a higher-order operator's <see cref="GraphArg"/>: nodes of the same IR in their own scope. They read only
+/// the subgraph's <see cref="Inputs"/> (torch.export lifts every closed-over tensor, weights included, into operands of
+/// the operator), which each call binds to values the operator passes; the call returns the values <see cref="Outputs"/> name.
+/// </summary>
+/// <param name="Inputs">tensors, or sym-ints, by value name.</param>
+/// <param name="Outputs">what a call returns, in order: tensors or sym-ints by value name.</param>
+/// <param name="Nodes">the subgraph's nodes in topological order.</param>
+public sealed record Subgraph(IReadOnlyList<Argument> Inputs, IReadOnlyList<Argument> Outputs, IReadOnlyList<GraphNode> Nodes);
+
 /// <summary>An argument as the schema names it (<c>input</c>, <c>weight</c>, <c>stride</c>); <see cref="KwargOnly"/> for keyword-only ones.</summary>
 /// <param name="Name">the parameter's name in the operator's schema.</param>
 /// <param name="Value">the argument.</param>
@@ -109,8 +119,15 @@ public sealed class ModelGraph
     public required SourceInfo Source { get; init; }
     /// <summary>User inputs in export order.</summary>
     public required IReadOnlyList<GraphValue> Inputs { get; init; }
-    /// <summary>User outputs in export order.</summary>
+    /// <summary>The user outputs, then the values the <see cref="MutatedInputs"/> hold after the call, one each in that order.</summary>
     public required IReadOnlyList<GraphValue> Outputs { get; init; }
+    /// <summary>
+    /// User inputs the model writes in place (torch.export's USER_INPUT_MUTATION), in the order of the last outputs that
+    /// hold their new values. PyTorch leaves the new values in the caller's tensors; so does the runtime.
+    /// </summary>
+    public IReadOnlyList<string> MutatedInputs { get; init; } = [];
+    /// <summary>The outputs the model returns, without the new values of <see cref="MutatedInputs"/>.</summary>
+    public IEnumerable<GraphValue> UserOutputs => Outputs.Take(Outputs.Count - MutatedInputs.Count);
     /// <summary>Nodes in topological order.</summary>
     public required IReadOnlyList<GraphNode> Nodes { get; init; }
     /// <summary>Parameters, buffers and constants the nodes read.</summary>

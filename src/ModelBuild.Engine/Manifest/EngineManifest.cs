@@ -9,7 +9,7 @@ namespace ModelBuild.Engine.Manifest;
 public sealed record EngineManifest
 {
     /// <summary>The schema version this library writes and reads.</summary>
-    public const int CurrentSchemaVersion = 2;
+    public const int CurrentSchemaVersion = 3;
 
     /// <summary>The manifest's schema version; an engine of another version is refused at load (MB4004).</summary>
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
@@ -33,6 +33,12 @@ public sealed record EngineManifest
     public IReadOnlyList<ManifestBlock> Blocks { get; init; } = [];
     /// <summary>How the backends were chosen: what was asked, the candidates measured (with <c>auto</c>) and the one kept.</summary>
     public ManifestBackendSelection? BackendSelection { get; init; }
+    /// <summary>
+    /// User inputs the model writes in place, as PyTorch's graph signature records them (USER_INPUT_MUTATION): the plan's
+    /// outputs after the ones of <see cref="Outputs"/> hold their new values, in this order, and the runtime writes
+    /// them into the caller's tensors.
+    /// </summary>
+    public IReadOnlyList<string> MutatedInputs { get; init; } = [];
     /// <summary>The cases the engine was checked at, with their errors against the reference.</summary>
     public required IReadOnlyList<ManifestValidationCase> Validation { get; init; }
     /// <summary>NuGet VersionRange of ModelBuild.Runtime versions that may load this engine.</summary>
@@ -128,4 +134,16 @@ public sealed record ManifestValidationCase(
     /// run directly, which proves the engine round trip, not the model).
     /// </summary>
     public string ComparedWith { get; init; } = "reference";
+
+    /// <summary>
+    /// The measure <see cref="Tolerance"/> bounds: over every output, the largest |a - b| / (|b| + s), s being the
+    /// root-mean-square of the expected output, so that it means the same for outputs near 1e-8 and near 1e3.
+    /// </summary>
+    public double ScaledError { get; init; }
+
+    /// <summary>The least cosine similarity of an engine output with the expected one (1 when equal).</summary>
+    public double CosineSimilarity { get; init; } = 1;
+
+    /// <summary>The least cosine similarity the case had to reach (per precision: 0.9999 fp32, 0.999 fp16, 0.99 bf16).</summary>
+    public double MinCosineSimilarity { get; init; }
 }

@@ -18,7 +18,11 @@ internal sealed record ExportedProgram(
     IReadOnlyDictionary<string, TensorMeta> Values,
     IReadOnlyDictionary<string, string> SymIntValues,
     IReadOnlyDictionary<string, SymbolRange> Symbols,
-    IReadOnlyList<RelationRange> Relations);
+    IReadOnlyList<RelationRange> Relations)
+{
+    /// <summary>User inputs written in place, in the order of the last <see cref="Outputs"/>, which hold their new values.</summary>
+    public IReadOnlyList<string> MutatedInputs { get; init; } = [];
+}
 
 internal static class ExportedProgramGraph
 {
@@ -30,6 +34,7 @@ internal static class ExportedProgramGraph
         Source = source,
         Inputs = program.Inputs,
         Outputs = program.Outputs,
+        MutatedInputs = program.MutatedInputs,
         Nodes = program.Nodes,
         Weights = weights,
         Values = program.Values,

@@ -76,13 +76,17 @@ internal sealed class ExportedProgramReader
             ReadInputSpec(spec, values, inputs, weights);
         }
         var outputs = new List<GraphValue>();
+        var mutations = new List<(string Input, GraphValue Value)>();
         foreach (var spec in Required(signature, "output_specs", "signature").EnumerateArray())
         {
-            ReadOutputSpec(spec, values, outputs);
+            ReadOutputSpec(spec, values, inputs, outputs, mutations);
         }
         var nodes = Required(graph, "nodes", "graph").EnumerateArray().Select(ReadNode).ToList();
 
-        return new ExportedProgram($"{major}.{minor}", torchVersion, inputs, outputs, nodes, weights, values, symInts, symbols, relations);
+        return new ExportedProgram($"{major}.{minor}", torchVersion, inputs, [.. outputs, .. mutations.Select(m => m.Value)], nodes, weights, values, symInts, symbols, relations)
+        {
+            MutatedInputs = [.. mutations.Select(m => m.Input)],
+        };
     }
 
     private (Dictionary<string, SymbolRange>, List<RelationRange>) ReadRangeConstraints(JsonElement constraints)
@@ -267,7 +271,8 @@ internal sealed class ExportedProgramReader
         return new WeightSpec(value, state, kind, meta);
     }
 
-    private void ReadOutputSpec(JsonElement spec, Dictionary<string, TensorMeta> values, List<GraphValue> outputs)
+    private void ReadOutputSpec(JsonElement spec, Dictionary<string, TensorMeta> values, List<GraphValue> inputs, List<GraphValue> outputs,
+        List<(string Input, GraphValue Value)> mutations)
     {
         var (kind, body) = Single(spec, "an output spec");
         switch (kind)
@@ -287,9 +292,21 @@ internal sealed class ExportedProgramReader
             // Buffers updated in place (running statistics in training mode) do not change what inference returns.
             case "buffer_mutation":
                 break;
+            case "user_input_mutation":
+            {
+                var value = Required(Required(body, "arg", kind), "name", kind).GetString()!;
+                var input = Required(body, "user_input_name", kind).GetString()!;
+                if (!inputs.Any(i => i.Name == input))
+                {
+                    throw new ModelBuildException(DiagnosticCodes.ProgramMalformed,
+                        $"The signature says value '{value}' is written to user input '{input}', which is not a user input of the program.", _file);
+                }
+                mutations.Add((input, new GraphValue(value, Meta(values, value))));
+                break;
+            }
             default:
                 throw new ModelBuildException(DiagnosticCodes.ArgumentKindUnsupported,
-                    $"The program has an output of kind '{kind}'; ModelBuild reads user outputs (and ignores buffer mutations).", _file);
+                    $"The program has an output of kind '{kind}'; ModelBuild reads user outputs and user input mutations (and ignores buffer mutations).", _file);
         }
     }
 
@@ -331,6 +348,9 @@ internal sealed class ExportedProgramReader
             "as_string" => new StringArg(v.GetString()!),
             "as_sym_int" => new SymIntArg(SymIntOf(v, where)),
             "as_sym_ints" => new SymIntsArg(v.EnumerateArray().Select(x => SymIntOf(x, where)).ToList()),
+            "as_sym_bool" => SymBoolOf(v, where),
+            "as_sym_float" => SymFloatOf(v, where),
+            "as_graph" => new GraphArg(Required(v, "name", where).GetString()!, ReadSubgraph(Required(v, "graph", where), where)),
             "as_scalar_type" => new ScalarTypeArg(v.GetInt32()),
             "as_layout" => new LayoutArg(v.GetInt32()),
             "as_memory_format" => new MemoryFormatArg(v.GetInt32()),
@@ -366,6 +386,36 @@ internal sealed class ExportedProgramReader
                 $"{Capitalized(where)} holds a sym-int of kind '{kind}'.", _file),
         };
     }
+
+    private SymBoolArg SymBoolOf(JsonElement v, string where)
+    {
+        var (kind, body) = Single(v, where);
+        return kind switch
+        {
+            "as_bool" => new SymBoolArg(body.GetBoolean(), null),
+            "as_name" => new SymBoolArg(null, body.GetString()!),
+            _ => throw new ModelBuildException(DiagnosticCodes.ArgumentKindUnsupported,
+                $"{Capitalized(where)} holds a sym-bool of kind '{kind}'.", _file),
+        };
+    }
+
+    private SymFloatArg SymFloatOf(JsonElement v, string where)
+    {
+        var (kind, body) = Single(v, where);
+        return kind switch
+        {
+            "as_float" => new SymFloatArg(Float(body, where), null),
+            "as_name" => new SymFloatArg(null, body.GetString()!),
+            _ => throw new ModelBuildException(DiagnosticCodes.ArgumentKindUnsupported,
+                $"{Capitalized(where)} holds a sym-float of kind '{kind}'.", _file),
+        };
+    }
+
+    /// <summary>A higher-order operator's subgraph: its inputs, outputs and nodes, read like the program's graph.</summary>
+    private Subgraph ReadSubgraph(JsonElement graph, string where) => new(
+        [.. Required(graph, "inputs", where).EnumerateArray().Select(i => ReadArgument(i, $"an input of the subgraph of {where}"))],
+        [.. Required(graph, "outputs", where).EnumerateArray().Select(o => ReadArgument(o, $"an output of the subgraph of {where}"))],
+        [.. Required(graph, "nodes", where).EnumerateArray().Select(ReadNode)]);
 
     /// <summary>Floats; the serializer writes non-finite values as strings.</summary>
     private double Float(JsonElement v, string where) => v.ValueKind switch

@@ -19,7 +19,7 @@ internal sealed class CudaGraphRunner : IBlockRunner
     private readonly GraphExecutor _executor;
     private readonly Device _device;
     private readonly int _deviceIndex;
-    private readonly bool[] _symInts;
+    private readonly bool[] _symbolic;
     private readonly CudaGraphNative _native;
     private readonly BlockContext _context;
     private readonly nint _stream;
@@ -27,13 +27,13 @@ internal sealed class CudaGraphRunner : IBlockRunner
     private readonly LinkedList<(string Key, Captured Graph)> _graphs = new();
     private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
 
-    public CudaGraphRunner(IBlockRunner eager, GraphExecutor executor, Device device, bool[] symInts, CudaGraphNative native, BlockContext context)
+    public CudaGraphRunner(IBlockRunner eager, GraphExecutor executor, Device device, bool[] symbolic, CudaGraphNative native, BlockContext context)
     {
         _eager = eager;
         _executor = executor;
         _device = device;
         _deviceIndex = Math.Max(0, (int)device.index);
-        _symInts = symInts;
+        _symbolic = symbolic;
         _native = native;
         _context = context;
         _stream = CudaGraph.SideStream(native, _deviceIndex);
@@ -98,9 +98,9 @@ internal sealed class CudaGraphRunner : IBlockRunner
         var statics = new object[inputs.Length];
         for (var i = 0; i < inputs.Length; i++)
         {
-            if (_symInts[i])
+            if (_symbolic[i])
             {
-                statics[i] = TorchValues.ToInt64(inputs[i]);
+                statics[i] = TorchValues.ToSymbolic(inputs[i]);
                 continue;
             }
             using var source = TorchValues.ToTensor(inputs[i], _device);
@@ -158,7 +158,7 @@ internal sealed class CudaGraphRunner : IBlockRunner
         var parts = new string[inputs.Length];
         for (var i = 0; i < inputs.Length; i++)
         {
-            parts[i] = _symInts[i] ? TorchValues.ToInt64(inputs[i]).ToString(System.Globalization.CultureInfo.InvariantCulture)
+            parts[i] = _symbolic[i] ? Convert.ToString(TorchValues.ToSymbolic(inputs[i]), System.Globalization.CultureInfo.InvariantCulture)!
                 : $"{inputs[i].DType}[{string.Join(",", inputs[i].Shape)}]";
         }
         return string.Join(" ", parts);

@@ -9,7 +9,8 @@ namespace ModelBuild.Runtime.Torch.Execution;
 /// Runs nodes of the graph IR with TorchSharp: in order through <see cref="OpKernels"/>, each intermediate freed right
 /// after its last use (the block's FreeAfter), since native memory is not the GC's to reclaim. Every value has a slot
 /// fixed at construction; a run keeps its values in an array of its own, so several threads may call <see cref="Run"/>
-/// at once. The weights are shared and never written.
+/// at once. The weights are shared and never written. The subgraphs of higher-order operators (<c>cond</c>,
+/// <c>while_loop</c>...) get executors of their own at construction, which their kernels run.
 /// </summary>
 public sealed class GraphExecutor
 {
@@ -24,6 +25,8 @@ public sealed class GraphExecutor
     private readonly Argument[][] _nodeOutputs;
     private readonly int[][] _freeAfter;
     private readonly string[] _names;
+    private readonly Dictionary<Subgraph, GraphExecutor> _subgraphs = new(ReferenceEqualityComparer.Instance);
+    private readonly Func<Subgraph, GraphExecutor> _subgraphOf;
 
     /// <summary>Reads the weight tensors (already on <paramref name="device"/>, in the plan's dtypes) without owning them.</summary>
     /// <param name="nodes">The nodes in execution order.</param>
@@ -46,6 +49,7 @@ public sealed class GraphExecutor
         }
         _nodes = nodes;
         _device = device;
+        _subgraphOf = subgraph => _subgraphs[subgraph];
 
         var slots = new Dictionary<string, int>(StringComparer.Ordinal);
         int Slot(string name) => slots.TryGetValue(name, out var s) ? s : slots[name] = slots.Count;
@@ -66,6 +70,10 @@ public sealed class GraphExecutor
             {
                 Slot(name);
             }
+            foreach (var graph in node.Inputs.Select(a => a.Value).OfType<GraphArg>())
+            {
+                _subgraphs.TryAdd(graph.Graph, new GraphExecutor(graph.Graph, device));
+            }
         }
         var missing = outputs.Where(o => !slots.ContainsKey(o)).ToList();
         if (missing.Count > 0)
@@ -84,10 +92,45 @@ public sealed class GraphExecutor
     }
 
     /// <summary>
-    /// Runs the nodes on <paramref name="inputs"/> (tensors, or sym-ints as <see cref="long"/>; not disposed here) under
-    /// inference mode. Returns new values the caller owns (tensors, or sym-ints as 0-d int64 tensors), in output order.
+    /// An executor of a higher-order operator's subgraph: its inputs and outputs as the subgraph names them, no weights
+    /// (torch.export passes everything a subgraph reads as an operand), no memory plan: its intermediates live until the
+    /// call returns.
+    /// </summary>
+    /// <param name="graph">The subgraph.</param>
+    /// <param name="device">Where factory ops without a device argument put their tensors.</param>
+    public GraphExecutor(Subgraph graph, Device device)
+        : this(graph.Nodes, [.. graph.Inputs.Select(SubgraphValue)], [.. graph.Outputs.Select(SubgraphValue)], new Dictionary<string, Tensor>(), [], device)
+    {
+    }
+
+    /// <summary>
+    /// Runs the nodes on <paramref name="inputs"/> (tensors, or symbolic values: <see cref="long"/>, <see cref="double"/>,
+    /// <see cref="bool"/>; not disposed here) under inference mode. Returns new values the caller owns (tensors, or
+    /// symbolic values as 0-d tensors), in output order.
     /// </summary>
     public Tensor[] Run(IReadOnlyList<object> inputs)
+    {
+        var values = RunValues(inputs);
+        var results = new Tensor[values.Length];
+        for (var o = 0; o < values.Length; o++)
+        {
+            results[o] = values[o] switch
+            {
+                Tensor t => t,
+                long size => tensor(size),
+                double number => tensor(number),
+                bool flag => tensor(flag),
+                var other => throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, $"Output '{_names[_outputSlots[o]]}' is a {other.GetType().Name}, not a value."),
+            };
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Runs the nodes like <see cref="Run"/> and returns the outputs as the nodes made them: new tensors the caller owns,
+    /// or symbolic values (<see cref="long"/>, <see cref="double"/>, <see cref="bool"/>).
+    /// </summary>
+    public object[] RunValues(IReadOnlyList<object> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count != _inputSlots.Length)
@@ -111,7 +154,7 @@ public sealed class GraphExecutor
         {
             for (var i = 0; i < _nodes.Count; i++)
             {
-                run.Bind(i, OpKernels.Invoke(_nodes[i], lookup, _device));
+                run.Bind(i, OpKernels.Invoke(_nodes[i], lookup, _device, _subgraphOf));
                 if (_freeAfter.Length > 0)
                 {
                     foreach (var slot in _freeAfter[i])
@@ -120,7 +163,7 @@ public sealed class GraphExecutor
                     }
                 }
             }
-            var results = new Tensor[_outputSlots.Length];
+            var results = new object[_outputSlots.Length];
             for (var o = 0; o < results.Length; o++)
             {
                 results[o] = run.TakeOutput(_outputSlots[o]);
@@ -140,6 +183,8 @@ public sealed class GraphExecutor
         OptionalTensorsArg ots => ots.Names.OfType<string>(),
         SymIntArg { Value.Name: { } name } => [name],
         SymIntsArg s => s.Values.Select(v => v.Name).OfType<string>(),
+        SymFloatArg { Name: { } name } => [name],
+        SymBoolArg { Name: { } name } => [name],
         _ => [],
     };
 
@@ -148,8 +193,14 @@ public sealed class GraphExecutor
         TensorArg t when t.Name.Length > 0 => [t.Name],
         TensorsArg ts => ts.Names.Where(n => n.Length > 0),
         SymIntArg { Value.Name: { } name } => [name],
+        SymFloatArg { Name: { } name } => [name],
+        SymBoolArg { Name: { } name } => [name],
         _ => [],
     };
+
+    /// <summary>The value a subgraph input or output names; a subgraph has no literals there.</summary>
+    private static string SubgraphValue(Argument argument) => OutputNames(argument).SingleOrDefault()
+        ?? throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, $"A subgraph's input or output is {argument}, not one named value.");
 
     /// <summary>The values of one run: inputs and weights (borrowed) and the intermediates it produced (owned).</summary>
     private sealed class RunState(GraphExecutor executor)
@@ -194,6 +245,12 @@ public sealed class GraphExecutor
                     case (SymIntArg { Value.Name: { } name }, long size):
                         Values[executor._slots[name]] = size;
                         break;
+                    case (SymFloatArg { Name: { } name }, double or long):
+                        Values[executor._slots[name]] = Convert.ToDouble(results[i], System.Globalization.CultureInfo.InvariantCulture);
+                        break;
+                    case (SymBoolArg { Name: { } name }, bool flag):
+                        Values[executor._slots[name]] = flag;
+                        break;
                     case (NoneArg, _):
                         break;
                     default:
@@ -216,20 +273,15 @@ public sealed class GraphExecutor
             }
         }
 
-        /// <summary>An output produced by this run is handed over; an input or weight (or a repeat) is aliased; a sym-int becomes a 0-d tensor.</summary>
-        public Tensor TakeOutput(int slot)
+        /// <summary>An output produced by this run is handed over; an input or weight (or a repeat) is aliased; a symbolic value is as it is.</summary>
+        public object TakeOutput(int slot)
         {
             if (_owned[slot])
             {
                 _owned[slot] = false;
-                return (Tensor)Values[slot]!;
+                return Values[slot]!;
             }
-            return Lookup(executor._names[slot]) switch
-            {
-                Tensor t => t.alias(),
-                long size => tensor(size),
-                var other => throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, $"Output '{executor._names[slot]}' is a {other.GetType().Name}, not a tensor."),
-            };
+            return Lookup(executor._names[slot]) is Tensor t ? t.alias() : Values[slot]!;
         }
 
         public void DisposeIntermediates()

@@ -12,13 +12,19 @@ namespace ModelBuild.Runtime.Torch.Execution;
 internal sealed class NodeArguments : IDisposable
 {
     private readonly Func<string, object> lookup;
+    private readonly Func<Subgraph, GraphExecutor>? subgraphs;
     private readonly List<Scalar> scalars = [];
     private readonly List<Tensor> inputTensors = [];
 
-    public NodeArguments(GraphNode node, Func<string, object> lookup, Device defaultDevice)
+    /// <param name="node">the node whose arguments these are.</param>
+    /// <param name="lookup">the value of a name (a tensor, sym value or list) in the running graph.</param>
+    /// <param name="defaultDevice">where factories without a device argument put their tensors.</param>
+    /// <param name="subgraphs">the prepared executors of the node's subgraphs; without, each call prepares its own.</param>
+    public NodeArguments(GraphNode node, Func<string, object> lookup, Device defaultDevice, Func<Subgraph, GraphExecutor>? subgraphs = null)
     {
         Node = node;
         this.lookup = lookup;
+        this.subgraphs = subgraphs;
         DefaultDevice = defaultDevice;
     }
 
@@ -72,6 +78,7 @@ internal sealed class NodeArguments : IDisposable
         IntArg i => i.Value,
         SymIntArg s => Resolve(s.Value),
         BoolArg b => b.Value ? 1 : 0,
+        SymBoolArg b => ResolveBool(b) ? 1 : 0,
         var other => throw WrongKind(name, other, "an int"),
     };
 
@@ -100,6 +107,7 @@ internal sealed class NodeArguments : IDisposable
         FloatArg f => f.Value,
         IntArg i => i.Value,
         SymIntArg s => Resolve(s.Value),
+        SymFloatArg f => ResolveFloat(f),
         BoolArg b => b.Value ? 1 : 0,
         var other => throw WrongKind(name, other, "a number"),
     };
@@ -117,6 +125,7 @@ internal sealed class NodeArguments : IDisposable
         null or NoneArg => fallback,
         BoolArg b => b.Value,
         IntArg i => i.Value != 0,
+        SymBoolArg b => ResolveBool(b),
         var other => throw WrongKind(name, other, "a bool"),
     };
 
@@ -139,6 +148,8 @@ internal sealed class NodeArguments : IDisposable
         FloatArg f => Track(f.Value.ToScalar()),
         BoolArg b => Track(b.Value.ToScalar()),
         SymIntArg s => Track(Resolve(s.Value).ToScalar()),
+        SymFloatArg f => Track(ResolveFloat(f).ToScalar()),
+        SymBoolArg b => Track(ResolveBool(b).ToScalar()),
         var other => throw WrongKind(name, other, "a scalar"),
     };
 
@@ -148,9 +159,9 @@ internal sealed class NodeArguments : IDisposable
     /// <summary>The dtype a scalar argument has on its own: bool, int64 or the default float.</summary>
     public ScalarType ScalarKind(string name) => Find(name) switch
     {
-        BoolArg => ScalarType.Bool,
+        BoolArg or SymBoolArg => ScalarType.Bool,
         IntArg or SymIntArg => ScalarType.Int64,
-        FloatArg => get_default_dtype(),
+        FloatArg or SymFloatArg => get_default_dtype(),
         null => throw Missing(name),
         var other => throw WrongKind(name, other, "a scalar"),
     };
@@ -173,6 +184,40 @@ internal sealed class NodeArguments : IDisposable
         DeviceArg d => torch.device(d.Type, d.Index ?? -1),
         var other => throw WrongKind(name, other, "a device"),
     };
+
+    /// <summary>
+    /// The argument at <paramref name="position"/> as values: a tensor, each tensor of a list, or a number (sym-int as
+    /// <see cref="long"/>, sym-float as <see cref="double"/>, sym-bool as <see cref="bool"/>). Higher-order operators take
+    /// their operands positionally, unnamed.
+    /// </summary>
+    public IEnumerable<object> Values(int position) => Positional(position) switch
+    {
+        TensorArg t => [LookupTensor(t.Name)],
+        TensorsArg t => t.Names.Select(LookupTensor),
+        IntArg i => [i.Value],
+        SymIntArg i => [Resolve(i.Value)],
+        SymIntsArg i => i.Values.Select(v => (object)Resolve(v)),
+        FloatArg f => [f.Value],
+        SymFloatArg f => [ResolveFloat(f)],
+        BoolArg b => [b.Value],
+        SymBoolArg b => [ResolveBool(b)],
+        var other => throw WrongKind($"#{position}", other, "a tensor, a list of tensors or a number"),
+    };
+
+    /// <summary>The one value of the argument at <paramref name="position"/> (see <see cref="Values"/>).</summary>
+    public object Value(int position) => Values(position).ToList() is [var one] ? one
+        : throw WrongKind($"#{position}", Positional(position), "a single value");
+
+    /// <summary>The executor of the subgraph at <paramref name="position"/>, prepared once by the node's executor.</summary>
+    public GraphExecutor Subgraph(int position) => Positional(position) is GraphArg g
+        ? subgraphs?.Invoke(g.Graph) ?? new GraphExecutor(g.Graph, DefaultDevice)
+        : throw WrongKind($"#{position}", Positional(position), "a subgraph");
+
+    /// <summary>The argument at <paramref name="position"/>, as the node gives it.</summary>
+    public Argument Positional(int position) => position < Node.Inputs.Count ? Node.Inputs[position].Value : throw Missing($"#{position}");
+
+    /// <summary>How many arguments the node gives.</summary>
+    public int Count => Node.Inputs.Count;
 
     public ModelBuildException Unsupported(string name, string value) => new(
         DiagnosticCodes.KernelArgumentUnsupported,
@@ -198,6 +243,8 @@ internal sealed class NodeArguments : IDisposable
         TensorArg t => t.Name,
         TensorsArg { Names.Count: > 0 } t => t.Names[0],
         SymIntArg { Value.Name: { } n } => n,
+        SymFloatArg { Name: { } n } => n,
+        SymBoolArg { Name: { } n } => n,
         _ => null,
     };
 
@@ -236,6 +283,19 @@ internal sealed class NodeArguments : IDisposable
             _ => throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, $"{Describe(Node)}: value '{value.Name}' is not a symbolic int."),
         };
     }
+
+    private double ResolveFloat(SymFloatArg value) => value.Literal ?? lookup(value.Name!) switch
+    {
+        double d => d,
+        long l => l,
+        _ => throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, $"{Describe(Node)}: value '{value.Name}' is not a symbolic float."),
+    };
+
+    private bool ResolveBool(SymBoolArg value) => value.Literal ?? lookup(value.Name!) switch
+    {
+        bool b => b,
+        _ => throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, $"{Describe(Node)}: value '{value.Name}' is not a symbolic bool."),
+    };
 
     private Scalar Track(Scalar scalar)
     {

@@ -51,9 +51,11 @@ public static partial class OpKernels
     /// TensorArg, a Tensor[] for a TensorsArg, a long for a SymIntArg, null for a NoneArg. Every tensor in it is new
     /// (never an input handed back), belongs to the caller and joins the caller's dispose scope if one is open.
     /// Factory ops without a device argument create tensors on <paramref name="defaultDevice"/> (CPU when null).
+    /// A higher-order operator runs its subgraphs on the executors <paramref name="subgraphs"/> prepared (on new ones
+    /// when null). Sym-floats are <see cref="double"/>s and sym-bools <see cref="bool"/>s, like sym-ints <see cref="long"/>s.
     /// Call it under <c>torch.inference_mode()</c> or <c>torch.no_grad()</c>.
     /// </summary>
-    public static object?[] Invoke(GraphNode node, Func<string, object> lookup, Device? defaultDevice = null)
+    public static object?[] Invoke(GraphNode node, Func<string, object> lookup, Device? defaultDevice = null, Func<Subgraph, GraphExecutor>? subgraphs = null)
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(lookup);
@@ -63,7 +65,7 @@ public static partial class OpKernels
                 DiagnosticCodes.KernelUnsupportedTarget, $"{NodeArguments.Describe(node)}: operator '{node.Target}' has no kernel in ModelBuild.Runtime.");
         }
 
-        using var args = new NodeArguments(node, lookup, defaultDevice ?? CPU);
+        using var args = new NodeArguments(node, lookup, defaultDevice ?? CPU, subgraphs);
         using var scope = NewDisposeScope();
         object?[] results;
         try
@@ -151,6 +153,7 @@ public static partial class OpKernels
         AddLosses(table);
         AddDecompositions(table);
         AddGradients(table);
+        AddHigherOrder(table);
         return table;
     }
 
