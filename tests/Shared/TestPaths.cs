@@ -14,6 +14,9 @@ internal static class TestPaths
 
     public static string RepoRoot => Metadata("ModelBuild.RepoRoot");
 
+    /// <summary>A hostile input of tests/fixtures/bad (made by make_bad_inputs.py there, or kept from a fuzz run).</summary>
+    public static string BadInput(string name) => Path.Combine(RepoRoot, "tests", "fixtures", "bad", name);
+
     /// <summary>A file of a public or an extra fixture model.</summary>
     public static string Fixture(string model, string file) =>
         Path.Combine(Directory.Exists(Path.Combine(Fixtures, model)) ? Fixtures : ExtraFixtures, model, file);

@@ -5,18 +5,23 @@ namespace ModelBuild.Export.Archives;
 
 /// <summary>
 /// A zip archive read in place, never extracted: entry names are checked so none can leave the archive, the archive
-/// and the sum of its entries are bounded by <see cref="ModelReaderOptions.MaxArchiveBytes"/>, and every failure of the
-/// zip layer becomes an MB-coded error naming the file.
+/// and the sum of its entries are bounded by <see cref="ModelReaderOptions.MaxArchiveBytes"/>, every byte inflated
+/// (nested archives included) is charged to an <see cref="InflationBudget"/> before it is inflated, and every failure of
+/// the zip layer becomes an MB-coded error naming the file.
 /// </summary>
 internal sealed class ModelArchive : IDisposable
 {
     private readonly ZipArchive _zip;
     private readonly Stream _stream;
+    private readonly ModelReaderOptions _options;
+    private readonly InflationBudget _budget;
 
-    private ModelArchive(ZipArchive zip, Stream stream, string file)
+    private ModelArchive(ZipArchive zip, Stream stream, string file, ModelReaderOptions options, InflationBudget budget)
     {
         _zip = zip;
         _stream = stream;
+        _options = options;
+        _budget = budget;
         File = file;
         EntryNames = zip.Entries.Select(e => e.FullName).ToList();
     }
@@ -37,14 +42,14 @@ internal sealed class ModelArchive : IDisposable
         {
             throw new ModelBuildException(DiagnosticCodes.ModelFileNotFound, $"The model file cannot be opened: {e.Message}", path, e);
         }
-        return Open(stream, path, options);
+        return Open(stream, path, options, InflationBudget.For(stream.Length, options, path));
     }
 
-    /// <summary>Opens a zip held in memory, such as a torch.save file stored inside a PT2 archive.</summary>
-    public static ModelArchive Open(byte[] bytes, string file, ModelReaderOptions options) =>
-        Open(new MemoryStream(bytes, writable: false), file, options);
+    /// <summary>Opens the zip stored in entry <paramref name="name"/> (a torch.save file inside a PT2 archive); it shares this archive's budget.</summary>
+    public ModelArchive OpenNested(string name) =>
+        Open(new MemoryStream(Read(name), writable: false), $"{File}:{name}", _options, _budget);
 
-    private static ModelArchive Open(Stream stream, string file, ModelReaderOptions options)
+    private static ModelArchive Open(Stream stream, string file, ModelReaderOptions options, InflationBudget budget)
     {
         try
         {
@@ -64,7 +69,7 @@ internal sealed class ModelArchive : IDisposable
                     throw TooLarge(file, total, options);
                 }
             }
-            return new ModelArchive(zip, stream, file);
+            return new ModelArchive(zip, stream, file, options, budget);
         }
         catch (InvalidDataException e)
         {
@@ -93,11 +98,13 @@ internal sealed class ModelArchive : IDisposable
             throw new ModelBuildException(DiagnosticCodes.ArchiveTooLarge,
                 $"The entry '{name}' holds {entry.Length} bytes; entries over 2 GiB are not read.", File);
         }
+        _budget.Charge(entry.Length, name, File);
         try
         {
             var bytes = new byte[entry.Length];
             using var stream = entry.Open();
             stream.ReadExactly(bytes);
+            // Inflating stops at the declared size: an entry that lies about it is refused, not followed.
             if (stream.ReadByte() >= 0)
             {
                 throw new InvalidDataException($"entry '{name}' holds more data than its declared size");

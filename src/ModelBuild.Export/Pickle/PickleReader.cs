@@ -11,7 +11,8 @@ namespace ModelBuild.Export.Pickle;
 /// Reads the pickles torch.save and TorchScript write (protocols 2 to 5) into plain values without executing anything:
 /// every global is checked against an allow-list (tensor rebuilders, storage types, OrderedDict, and for TorchScript the
 /// <c>__torch__.*</c> module classes), and the few allowed callables are interpreted here. Any other global, unknown
-/// opcode or truncated stream is an MB error naming the file.
+/// opcode or truncated stream is an MB error naming the file. Nothing grows without a bound: every opcode consumes a byte,
+/// and the values pushed and memoized are counted against <see cref="ModelReaderOptions.MaxPickleValues"/>.
 /// </summary>
 internal sealed class PickleReader
 {
@@ -55,23 +56,29 @@ internal sealed class PickleReader
 
     private readonly byte[] _data;
     private readonly string _file;
+    private readonly int _maxValues;
     private readonly bool _allowTorchScriptClasses;
     private readonly List<object?> _stack = [];
     private readonly List<int> _marks = [];
     private readonly Dictionary<long, object?> _memo = [];
     private int _pos;
+    private int _values;
 
-    private PickleReader(byte[] data, string file, bool allowTorchScriptClasses)
+    private PickleReader(byte[] data, string file, int maxValues, bool allowTorchScriptClasses)
     {
         _data = data;
         _file = file;
+        _maxValues = maxValues;
         _allowTorchScriptClasses = allowTorchScriptClasses;
     }
 
-    /// <summary>The value the pickle holds. <paramref name="allowTorchScriptClasses"/> admits <c>__torch__.*</c> classes.</summary>
-    public static object? Load(byte[] data, string file, bool allowTorchScriptClasses = false)
+    /// <summary>
+    /// The value the pickle holds, built from at most <paramref name="maxValues"/> values.
+    /// <paramref name="allowTorchScriptClasses"/> admits <c>__torch__.*</c> classes.
+    /// </summary>
+    public static object? Load(byte[] data, string file, int maxValues, bool allowTorchScriptClasses = false)
     {
-        var reader = new PickleReader(data, file, allowTorchScriptClasses);
+        var reader = new PickleReader(data, file, maxValues, allowTorchScriptClasses);
         try
         {
             return reader.Run();
@@ -150,13 +157,13 @@ internal sealed class PickleReader
                     break;
                 }
                 case (byte)'q': // BINPUT
-                    _memo[Byte()] = Peek();
+                    Memoize(Byte());
                     break;
                 case (byte)'r': // LONG_BINPUT
-                    _memo[UInt32()] = Peek();
+                    Memoize(UInt32());
                     break;
                 case 0x94: // MEMOIZE
-                    _memo[_memo.Count] = Peek();
+                    Memoize(_memo.Count);
                     break;
                 case (byte)'h': // BINGET
                     Push(Memo(Byte()));
@@ -380,7 +387,26 @@ internal sealed class PickleReader
         (value as PickleTuple ?? throw Malformed("sizes and strides must be tuples")).Items
             .Select(i => i as long? ?? throw Malformed("sizes and strides must be integers")).ToList();
 
-    private void Push(object? value) => _stack.Add(value);
+    private void Push(object? value)
+    {
+        Count();
+        _stack.Add(value);
+    }
+
+    private void Memoize(long key)
+    {
+        Count();
+        _memo[key] = Peek();
+    }
+
+    private void Count()
+    {
+        if (++_values > _maxValues)
+        {
+            throw new ModelBuildException(DiagnosticCodes.PickleTooLarge,
+                $"The pickle builds more than {_maxValues} values (ModelReaderOptions.MaxPickleValues); it was not read further.", _file);
+        }
+    }
 
     private object? Peek() => _stack.Count > (_marks.Count > 0 ? _marks[^1] : 0) ? _stack[^1] : throw Malformed("its stack underflows");
 

@@ -102,7 +102,10 @@ public static class Pt2ArchiveReader
             foreach (var item in config.EnumerateObject())
             {
                 var usePickle = item.Value.TryGetProperty("use_pickle", out var p) && p.ValueKind == JsonValueKind.True;
-                result[item.Name] = new WeightConfig(item.Value.GetProperty("path_name").GetString()!, usePickle,
+                var pathName = item.Value.GetProperty("path_name");
+                result[item.Name] = new WeightConfig(
+                    pathName.ValueKind == JsonValueKind.String ? pathName.GetString()! : throw new InvalidOperationException($"'{item.Name}' has no string path_name"),
+                    usePickle,
                     item.Value.GetProperty("tensor_meta").Clone());
             }
             return result;
@@ -125,7 +128,7 @@ public static class Pt2ArchiveReader
             return new Weight(spec.ValueName, spec.StateName, spec.Kind, spec.Meta, () =>
             {
                 using var a = ModelArchive.Open(path, options);
-                return TorchSaveArchive.ReadSingleTensor(a.Read(entry), $"{path}:{entry}", options);
+                return TorchSaveArchive.ReadSingleTensor(a, entry, options);
             });
         }
         var stored = ExportedProgramReader.ReadStoredTensor(config.TensorMeta, $"weight '{spec.StateName}'", path);
