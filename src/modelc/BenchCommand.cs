@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelBuild.Compiler.Validation;
@@ -29,7 +30,7 @@ internal static class BenchCommand
         var iterationsOption = new Option<int>("--iterations") { Description = "Timed runs (at most; timing also stops after 3 s).", DefaultValueFactory = _ => 200 };
         var jsonOption = new Option<FileInfo?>("--json") { Description = "Also write the numbers as a JSON object to this file." };
         var command = new Command("bench", "Time an engine's load and its runs on one case.") { engineArg, casesOption, caseOption, warmupOption, iterationsOption, jsonOption };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.Run(parse.GetValue(engineArg)!.FullName, () =>
         {
             var enginePath = parse.GetValue(engineArg)!.FullName;
             var casesPath = parse.GetValue(casesOption)!.FullName;
@@ -41,14 +42,14 @@ internal static class BenchCommand
 
             // The first load also starts libtorch and, for CUDA, the device's context; the second is the engine's own cost.
             var load = Stopwatch.StartNew();
-            CompiledModel.Load(enginePath).Dispose();
+            EngineLoading.Load(enginePath).Dispose();
             var coldLoadMs = load.Elapsed.TotalMilliseconds;
             load.Restart();
             using var engine = CompiledModel.Load(enginePath);
             var loadMs = load.Elapsed.TotalMilliseconds;
             using var scope = NewDisposeScope();
             var inputs = chosen.Inputs.Select(n => file.ToTensor(n).to(engine.Device)).ToArray();
-            var firstMs = Time(engine, inputs) / 1000;
+            var firstMs = CommandErrors.About(casesPath, () => Time(engine, inputs)) / 1000;
             for (var i = 0; i < parse.GetValue(warmupOption); i++)
             {
                 Time(engine, inputs);
@@ -81,7 +82,7 @@ internal static class BenchCommand
                     ["p90Us"] = latency.Percentile(90),
                     ["runs"] = latency.Count,
                 };
-                File.WriteAllText(json.FullName, result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                OutputFile.Write(json.FullName, Encoding.UTF8.GetBytes(result.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
             }
             return 0;
         }));

@@ -7,7 +7,7 @@ namespace ModelBuild.Cli;
 
 /// <summary>
 /// <c>modelc compile &lt;model&gt; -o &lt;engine&gt; [--device] [--precision] [--shape]... [--name] [--tolerance] [--cases]</c>:
-/// compiles and validates the model and writes the engine (atomically: a temporary file renamed into place).
+/// compiles and validates the model and writes the engine (<see cref="OutputFile"/>: whole or not at all).
 /// </summary>
 internal static class CompileCommand
 {
@@ -26,7 +26,7 @@ internal static class CompileCommand
         var tolerance = new Option<double?>("--tolerance") { Description = "atol = rtol of the validation (default 1e-4 at fp32, 1e-2 fp16, 5e-2 bf16)." };
         var cases = new Option<FileInfo?>("--cases") { Description = "A cases.safetensors file whose cases the engine must also reproduce." };
         var command = new Command("compile", "Compile a model into a validated engine.") { model, output, device, precision, shapes, name, tolerance, cases };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.Run(parse.GetValue(model)!.FullName, () =>
         {
             var path = parse.GetValue(model)!.FullName;
             var options = new CompileOptions(path)
@@ -40,10 +40,7 @@ internal static class CompileCommand
             };
             var engine = ModelCompiler.Compile(options);
             var target = parse.GetValue(output)!.FullName;
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var temp = $"{target}.{Guid.NewGuid():N}.tmp";
-            File.WriteAllBytes(temp, engine.Bytes);
-            File.Move(temp, target, overwrite: true);
+            OutputFile.Write(target, engine.Bytes);
 
             var m = engine.Manifest;
             Console.Out.WriteLine($"compiled {m.Name} ({m.Source.Format}) for {m.Target.Device} {m.Target.Precision}: {string.Join(", ", m.Symbols.Select(s => $"{s.Key} {s.Value.Min}..{s.Value.Opt}..{s.Value.Max}"))}");

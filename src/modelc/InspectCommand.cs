@@ -24,13 +24,12 @@ internal static class InspectCommand
         var file = new Argument<FileInfo>("file") { Description = "A model (PT2 archive, TorchScript, ONNX) or a ModelBuild engine." };
         var json = new Option<bool>("--json") { Description = "Print JSON (schema in docs/modelc-inspect.md) instead of text." };
         var command = new Command("inspect", "Show a model's inputs, outputs, symbolic dims and ranges, ops and weights.") { file, json };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.Run(parse.GetValue(file)!.FullName, () =>
         {
             var path = parse.GetValue(file)!.FullName;
-            var bytes = File.Exists(path) ? File.ReadAllBytes(path) : [];
-            if (EngineInspection.IsEngine(bytes))
+            if (EngineInspection.IsEngine(path))
             {
-                var engine = EngineFile.Read(bytes, path, runtimeVersion: null);
+                var engine = EngineFile.Read(SafetensorsFile.ReadAllBytes(path), path, runtimeVersion: null);
                 Console.Out.Write(parse.GetValue(json) ? EngineInspection.Json(engine, path) : EngineInspection.Text(engine, path));
                 return 0;
             }

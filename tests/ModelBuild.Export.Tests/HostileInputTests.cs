@@ -64,7 +64,7 @@ public sealed class HostileInputTests
         const int depth = 1_000_000;
         var pickle = Pickle([.. Enumerable.Repeat((byte)']', depth), .. Enumerable.Repeat((byte)'a', depth - 1)]);
 
-        var value = PickleReader.Load(pickle, "deep.pkl", 2 * depth);
+        var value = PickleReader.Load(pickle, "deep.pt", "data.pkl", 2 * depth);
 
         Assert.IsEmpty(TorchSaveArchive.Tensors(value).ToList());
     }
@@ -73,7 +73,7 @@ public sealed class HostileInputTests
     public void APickleListThatHoldsItself_IsWalkedOnce()
     {
         // EMPTY_LIST, BINPUT 0, BINGET 0, APPEND: the list is its own element.
-        var value = PickleReader.Load(Pickle("]q\u0000h\u0000a"u8.ToArray()), "cycle.pkl", 100);
+        var value = PickleReader.Load(Pickle("]q\u0000h\u0000a"u8.ToArray()), "cycle.pt", "data.pkl", 100);
 
         Assert.IsEmpty(TorchSaveArchive.Tensors(value).ToList());
     }
@@ -92,7 +92,7 @@ public sealed class HostileInputTests
         body.Add((byte)'u');
         var clock = Stopwatch.StartNew();
 
-        var dict = (PickleDict)PickleReader.Load(Pickle([.. body]), "dict.pkl", 4 * keys)!;
+        var dict = (PickleDict)PickleReader.Load(Pickle([.. body]), "dict.pt", "data.pkl", 4 * keys)!;
 
         Assert.HasCount(keys, dict.Items);
         Assert.IsLessThan(TimeSpan.FromSeconds(5), clock.Elapsed, "a key search per SETITEMS pair is quadratic: minutes");

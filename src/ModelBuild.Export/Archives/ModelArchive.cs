@@ -16,18 +16,22 @@ internal sealed class ModelArchive : IDisposable
     private readonly ModelReaderOptions _options;
     private readonly InflationBudget _budget;
 
-    private ModelArchive(ZipArchive zip, Stream stream, string file, ModelReaderOptions options, InflationBudget budget)
+    private ModelArchive(ZipArchive zip, Stream stream, string file, string? within, ModelReaderOptions options, InflationBudget budget)
     {
         _zip = zip;
         _stream = stream;
         _options = options;
         _budget = budget;
         File = file;
+        Within = within;
         EntryNames = zip.Entries.Select(e => e.FullName).ToList();
     }
 
-    /// <summary>The path shown in messages (for a nested archive: outer path and entry name).</summary>
+    /// <summary>The model file, named by every error (for a nested archive too: the file on disk).</summary>
     public string File { get; }
+
+    /// <summary>For a nested archive, the entry of the outer archive that holds it; null otherwise.</summary>
+    public string? Within { get; }
 
     public IReadOnlyList<string> EntryNames { get; }
 
@@ -42,14 +46,17 @@ internal sealed class ModelArchive : IDisposable
         {
             throw new ModelBuildException(DiagnosticCodes.ModelFileNotFound, $"The model file cannot be opened: {e.Message}", path, e);
         }
-        return Open(stream, path, options, InflationBudget.For(stream.Length, options, path));
+        return Open(stream, path, null, options, InflationBudget.For(stream.Length, options, path));
     }
 
     /// <summary>Opens the zip stored in entry <paramref name="name"/> (a torch.save file inside a PT2 archive); it shares this archive's budget.</summary>
     public ModelArchive OpenNested(string name) =>
-        Open(new MemoryStream(Read(name), writable: false), $"{File}:{name}", _options, _budget);
+        Open(new MemoryStream(Read(name), writable: false), File, EntryPath(name), _options, _budget);
 
-    private static ModelArchive Open(Stream stream, string file, ModelReaderOptions options, InflationBudget budget)
+    /// <summary>How messages name an entry: its name, below the outer entry for a nested archive (<c>serialized_state_dict.pt/archive/data.pkl</c>).</summary>
+    public string EntryPath(string name) => Within is null ? name : $"{Within}/{name}";
+
+    private static ModelArchive Open(Stream stream, string file, string? within, ModelReaderOptions options, InflationBudget budget)
     {
         try
         {
@@ -69,12 +76,13 @@ internal sealed class ModelArchive : IDisposable
                     throw TooLarge(file, total, options);
                 }
             }
-            return new ModelArchive(zip, stream, file, options, budget);
+            return new ModelArchive(zip, stream, file, within, options, budget);
         }
         catch (InvalidDataException e)
         {
             stream.Dispose();
-            throw new ModelBuildException(DiagnosticCodes.ArchiveCorrupt, $"The zip archive is truncated or corrupt ({e.Message}).", file, e);
+            throw new ModelBuildException(DiagnosticCodes.ArchiveCorrupt,
+                $"The zip archive{(within is null ? "" : $" in '{within}'")} is truncated or corrupt ({e.Message}).", file, e);
         }
         catch (ModelBuildException)
         {
@@ -92,13 +100,13 @@ internal sealed class ModelArchive : IDisposable
     public byte[] Read(string name)
     {
         var entry = _zip.GetEntry(name) ?? throw new ModelBuildException(DiagnosticCodes.ArchiveEntryMissing,
-            $"The archive has no entry '{name}'.", File);
+            $"The archive has no entry '{EntryPath(name)}'.", File);
         if (entry.Length > Array.MaxLength)
         {
             throw new ModelBuildException(DiagnosticCodes.ArchiveTooLarge,
-                $"The entry '{name}' holds {entry.Length} bytes; entries over 2 GiB are not read.", File);
+                $"The entry '{EntryPath(name)}' holds {entry.Length} bytes; entries over 2 GiB are not read.", File);
         }
-        _budget.Charge(entry.Length, name, File);
+        _budget.Charge(entry.Length, EntryPath(name), File);
         try
         {
             var bytes = new byte[entry.Length];
@@ -114,7 +122,7 @@ internal sealed class ModelArchive : IDisposable
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
         {
             throw new ModelBuildException(DiagnosticCodes.ArchiveCorrupt,
-                $"The entry '{name}' cannot be read: the archive is truncated or corrupt ({e.Message}).", File, e);
+                $"The entry '{EntryPath(name)}' cannot be read: the archive is truncated or corrupt ({e.Message}).", File, e);
         }
     }
 

@@ -56,6 +56,7 @@ internal sealed class PickleReader
 
     private readonly byte[] _data;
     private readonly string _file;
+    private readonly string _entry;
     private readonly int _maxValues;
     private readonly bool _allowTorchScriptClasses;
     private readonly List<object?> _stack = [];
@@ -64,21 +65,23 @@ internal sealed class PickleReader
     private int _pos;
     private int _values;
 
-    private PickleReader(byte[] data, string file, int maxValues, bool allowTorchScriptClasses)
+    private PickleReader(byte[] data, string file, string entry, int maxValues, bool allowTorchScriptClasses)
     {
         _data = data;
         _file = file;
+        _entry = entry;
         _maxValues = maxValues;
         _allowTorchScriptClasses = allowTorchScriptClasses;
     }
 
     /// <summary>
-    /// The value the pickle holds, built from at most <paramref name="maxValues"/> values.
-    /// <paramref name="allowTorchScriptClasses"/> admits <c>__torch__.*</c> classes.
+    /// The value the pickle holds, built from at most <paramref name="maxValues"/> values. Errors name the model
+    /// <paramref name="file"/> and the pickle's <paramref name="entry"/> in it. <paramref name="allowTorchScriptClasses"/>
+    /// admits <c>__torch__.*</c> classes.
     /// </summary>
-    public static object? Load(byte[] data, string file, int maxValues, bool allowTorchScriptClasses = false)
+    public static object? Load(byte[] data, string file, string entry, int maxValues, bool allowTorchScriptClasses = false)
     {
-        var reader = new PickleReader(data, file, maxValues, allowTorchScriptClasses);
+        var reader = new PickleReader(data, file, entry, maxValues, allowTorchScriptClasses);
         try
         {
             return reader.Run();
@@ -318,7 +321,7 @@ internal sealed class PickleReader
         if (!allowed)
         {
             throw new ModelBuildException(DiagnosticCodes.PickleGlobalNotAllowed,
-                $"The pickle names the global '{full}', which is not on ModelBuild's allow-list of tensor and container types; it was not loaded.", _file);
+                $"The pickle '{_entry}' names the global '{full}', which is not on ModelBuild's allow-list of tensor and container types; it was not loaded.", _file);
         }
         return global;
     }
@@ -336,7 +339,7 @@ internal sealed class PickleReader
                 var sizes = Longs(args[2]);
                 var strides = Longs(args[3]);
                 var layout = new StoredTensor(storage.DType, sizes, strides, offset);
-                layout.Validate("A pickled tensor", _file);
+                layout.Validate($"A tensor of the pickle '{_entry}'", _file);
                 return new PickledTensor(storage, layout);
             }
             case "torch._utils._rebuild_parameter" or "torch._utils._rebuild_parameter_with_state":
@@ -376,7 +379,7 @@ internal sealed class PickleReader
         {
             if (count < 0 || count > StoredTensor.MaxElements)
             {
-                throw new ModelBuildException(DiagnosticCodes.TensorSizeInvalid, $"A pickled storage claims {count} elements.", _file);
+                throw new ModelBuildException(DiagnosticCodes.TensorSizeInvalid, $"A storage of the pickle '{_entry}' claims {count} elements.", _file);
             }
             return new StorageRef(Convert.ToString(key, CultureInfo.InvariantCulture)!, dtype, count);
         }
@@ -404,7 +407,7 @@ internal sealed class PickleReader
         if (++_values > _maxValues)
         {
             throw new ModelBuildException(DiagnosticCodes.PickleTooLarge,
-                $"The pickle builds more than {_maxValues} values (ModelReaderOptions.MaxPickleValues); it was not read further.", _file);
+                $"The pickle '{_entry}' builds more than {_maxValues} values (ModelReaderOptions.MaxPickleValues); it was not read further.", _file);
         }
     }
 
@@ -485,5 +488,5 @@ internal sealed class PickleReader
     }
 
     private ModelBuildException Malformed(string why) =>
-        new(DiagnosticCodes.PickleMalformed, $"The pickle cannot be read: {why}.", _file);
+        new(DiagnosticCodes.PickleMalformed, $"The pickle '{_entry}' cannot be read: {why}.", _file);
 }

@@ -17,14 +17,14 @@ internal static class TorchSaveArchive
         return pickle.Count == 1
             ? pickle[0][..^"/data.pkl".Length]
             : throw new ModelBuildException(DiagnosticCodes.ArchiveEntryMissing,
-                "The torch.save archive has no single '<folder>/data.pkl' entry.", archive.File);
+                $"The torch.save archive{(archive.Within is null ? "" : $" '{archive.Within}'")} has no single '<folder>/data.pkl' entry.", archive.File);
     }
 
     /// <summary>Unpickles <c>&lt;prefix&gt;/&lt;name&gt;</c> with the allow-list of <see cref="PickleReader"/>.</summary>
     public static object? Load(ModelArchive archive, string prefix, ModelReaderOptions options, string name = "data.pkl", bool allowTorchScriptClasses = false)
     {
         Pt2ArchiveReader.CheckByteOrder(archive, $"{prefix}/byteorder");
-        return PickleReader.Load(archive.Read($"{prefix}/{name}"), $"{archive.File}:{prefix}/{name}", options.MaxPickleValues, allowTorchScriptClasses);
+        return PickleReader.Load(archive.Read($"{prefix}/{name}"), archive.File, archive.EntryPath($"{prefix}/{name}"), options.MaxPickleValues, allowTorchScriptClasses);
     }
 
     /// <summary>The contiguous bytes of a pickled tensor, read from its storage entry.</summary>
@@ -39,12 +39,12 @@ internal static class TorchSaveArchive
     {
         var entry = $"{prefix}/{folder}/{tensor.Storage.Key}";
         var length = archive.EntryLength(entry) ?? throw new ModelBuildException(DiagnosticCodes.WeightDataMismatch,
-            $"{what} is stored in '{entry}', which the archive lacks.", archive.File);
+            $"{what} is stored in '{archive.EntryPath(entry)}', which the archive lacks.", archive.File);
         var needed = tensor.Layout.StorageBytesNeeded;
         if (needed > length)
         {
             throw new ModelBuildException(DiagnosticCodes.WeightDataMismatch,
-                $"{what} needs {needed} bytes for its sizes, strides and offset, but '{entry}' holds {length}.", archive.File);
+                $"{what} needs {needed} bytes for its sizes, strides and offset, but '{archive.EntryPath(entry)}' holds {length}.", archive.File);
         }
     }
 
@@ -54,7 +54,7 @@ internal static class TorchSaveArchive
         using var archive = outer.OpenNested(entry);
         var prefix = Prefix(archive);
         var tensor = Load(archive, prefix, options) as PickledTensor ?? throw new ModelBuildException(DiagnosticCodes.PickleMalformed,
-            "The pickled weight is not a tensor.", archive.File);
+            $"The pickled weight in '{archive.Within}' is not a tensor.", archive.File);
         return TensorBytes(archive, prefix, tensor, "The pickled weight");
     }
 
