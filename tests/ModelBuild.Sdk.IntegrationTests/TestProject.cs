@@ -60,8 +60,11 @@ internal sealed class TestProject
         return destination;
     }
 
-    public ProcessResult Build(params string[] arguments) =>
-        Run("dotnet", ["build", ProjectFile, "-nologo", "-v:n", "-nodeReuse:false", .. arguments]);
+    public ProcessResult Build(params string[] arguments) => StartBuild(arguments).Wait();
+
+    /// <summary>Starts a build and returns at once (for builds that run side by side, or are interrupted).</summary>
+    public RunningProcess StartBuild(params string[] arguments) =>
+        Start("dotnet", ["build", ProjectFile, "-nologo", "-v:n", "-nodeReuse:false", .. arguments]);
 
     /// <summary>Replays a binary log to the console logger: what the log holds, as the build printed it.</summary>
     public ProcessResult Replay(string binlog) => Run("dotnet", ["msbuild", binlog, "-nologo", "-v:m"]);
@@ -72,7 +75,9 @@ internal sealed class TestProject
     public int LineOf(string text) =>
         File.ReadAllLines(ProjectFile).Select((l, i) => (l, i)).First(x => x.l.Contains(text, StringComparison.Ordinal)).i + 1;
 
-    private ProcessResult Run(string file, string[] arguments)
+    private ProcessResult Run(string file, string[] arguments) => Start(file, arguments).Wait();
+
+    private RunningProcess Start(string file, string[] arguments)
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = Directory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
@@ -88,14 +93,25 @@ internal sealed class TestProject
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
+        var process = Process.Start(start)!;
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        return new RunningProcess(process, output);
+    }
+}
+
+/// <summary>A started dotnet process whose output is being collected.</summary>
+internal sealed class RunningProcess(Process process, StringBuilder output)
+{
+    public ProcessResult Wait()
+    {
         process.WaitForExit();
-        return new ProcessResult(process.ExitCode, output.ToString());
+        var result = new ProcessResult(process.ExitCode, output.ToString());
+        process.Dispose();
+        return result;
     }
 }
 

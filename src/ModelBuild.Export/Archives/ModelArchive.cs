@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Text;
 using ModelBuild.Diagnostics;
 
 namespace ModelBuild.Export.Archives;
@@ -125,6 +126,10 @@ internal sealed class ModelArchive : IDisposable
                 $"The entry '{EntryPath(name)}' cannot be read: the archive is truncated or corrupt ({e.Message}).", File, e);
         }
     }
+
+    /// <summary>A short ASCII entry (byteorder, version), trimmed; null when it holds more than <paramref name="maxBytes"/>.</summary>
+    public string? ReadShortText(string name, int maxBytes) =>
+        EntryLength(name) <= maxBytes ? Encoding.ASCII.GetString(Read(name)).Trim() : null;
 
     public void Dispose()
     {

@@ -321,7 +321,7 @@ internal sealed class PickleReader
         if (!allowed)
         {
             throw new ModelBuildException(DiagnosticCodes.PickleGlobalNotAllowed,
-                $"The pickle '{_entry}' names the global '{full}', which is not on ModelBuild's allow-list of tensor and container types; it was not loaded.", _file);
+                $"The pickle '{_entry}' names the global '{Excerpt(full)}', which is not on ModelBuild's allow-list of tensor and container types; it was not loaded.", _file);
         }
         return global;
     }
@@ -335,7 +335,7 @@ internal sealed class PickleReader
             case "torch._utils._rebuild_tensor_v2":
             {
                 var storage = args[0] as StorageRef ?? throw Malformed("_rebuild_tensor_v2 needs a storage");
-                var offset = (long)args[1]!;
+                var offset = args[1] as long? ?? throw Malformed("_rebuild_tensor_v2 needs an integer storage offset");
                 var sizes = Longs(args[2]);
                 var strides = Longs(args[3]);
                 var layout = new StoredTensor(storage.DType, sizes, strides, offset);
@@ -357,7 +357,7 @@ internal sealed class PickleReader
             case var name when TorchScriptFunctions.Contains(name):
                 return args[0];
             default:
-                throw Malformed($"'{callable.FullName}' is a type, not a function to call");
+                throw Malformed($"'{Excerpt(callable.FullName)}' is a type, not a function to call");
         }
     }
 
@@ -366,7 +366,7 @@ internal sealed class PickleReader
         if (Functions.Contains(type.FullName) || TorchScriptFunctions.Contains(type.FullName) || StorageTypes.ContainsKey(type.FullName)
             || ArgumentTypes.Contains(type.FullName) || args.Count != 0)
         {
-            throw Malformed($"'{type.FullName}' cannot be instantiated here");
+            throw Malformed($"'{Excerpt(type.FullName)}' cannot be instantiated here");
         }
         return new PickleObject(type);
     }
@@ -483,9 +483,12 @@ internal sealed class PickleReader
         {
             "01" => true,
             "00" => false,
-            _ => long.TryParse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw Malformed($"'{line}' is not an integer"),
+            _ => long.TryParse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw Malformed($"'{Excerpt(line)}' is not an integer"),
         };
     }
+
+    /// <summary>Names and lines come from the file and may be megabytes long; messages quote the start.</summary>
+    private static string Excerpt(string text) => text.Length <= 200 ? text : text[..200] + "...";
 
     private ModelBuildException Malformed(string why) =>
         new(DiagnosticCodes.PickleMalformed, $"The pickle '{_entry}' cannot be read: {why}.", _file);

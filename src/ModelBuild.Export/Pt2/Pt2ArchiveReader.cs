@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Graph;
@@ -54,11 +53,11 @@ public static class Pt2ArchiveReader
     {
         if (archive.Contains(entry))
         {
-            var order = Encoding.ASCII.GetString(archive.Read(entry)).Trim();
+            var order = archive.ReadShortText(entry, 16);
             if (order != "little")
             {
                 throw new ModelBuildException(DiagnosticCodes.ByteOrderUnsupported,
-                    $"The archive's data is stored {order}-endian; ModelBuild reads little-endian archives only.", archive.File);
+                    $"The archive's data is stored {order ?? "in no byte order it names"}-endian ('{archive.EntryPath(entry)}'); ModelBuild reads little-endian archives only.", archive.File);
             }
         }
     }

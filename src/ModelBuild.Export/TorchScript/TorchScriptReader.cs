@@ -58,7 +58,7 @@ public static partial class TorchScriptReader
         }
 
         var version = new[] { $"{prefix}/version", $"{prefix}/.data/version" }.Where(archive.Contains)
-            .Select(e => Encoding.ASCII.GetString(archive.Read(e)).Trim()).FirstOrDefault();
+            .Select(e => archive.ReadShortText(e, 64)).FirstOrDefault();
         return new ModelGraph
         {
             Name = Pt2LegacyArchiveReader.ModelName(path),

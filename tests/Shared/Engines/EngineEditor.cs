@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelBuild.Engine.Container;
 using ModelBuild.Engine.Safetensors;
@@ -29,10 +30,10 @@ internal static class EngineEditor
     public static byte[] Seal(SafetensorsFile file, string manifestJson, string planJson)
     {
         var tensors = file.Tensors.Values.Select(e => new SafetensorsTensor(e.Name, e.DType, e.Shape, file.Data(e.Name))).ToList();
-        if (JsonNode.Parse(manifestJson) is JsonObject manifest)
+        if (JsonNode.Parse(manifestJson, documentOptions: new JsonDocumentOptions { MaxDepth = 4096 }) is JsonObject manifest)
         {
             manifest["payloadSha256"] = EnginePayloadHash.Compute(planJson, tensors.Select(t => (t.Name, t.DType, (IReadOnlyList<long>)t.Shape, t.Bytes)));
-            manifestJson = manifest.ToJsonString();
+            manifestJson = manifest.ToJsonString(new JsonSerializerOptions { MaxDepth = 4096 });
         }
         return SafetensorsWriter.Write(tensors, new Dictionary<string, string>
         {
