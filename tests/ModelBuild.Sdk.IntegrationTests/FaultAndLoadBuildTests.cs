@@ -56,12 +56,10 @@ public sealed partial class FaultAndLoadBuildTests
             """;
         var projects = Enumerable.Range(1, 8).Select(i =>
         {
-            var project = TestProject.Create($"Load{i}", """
-                    <ModelCompile Include="models/seed_linear_dynamic.pt2" Shapes="input:0=1..8..64" />
-                    <ModelCompile Include="models/seed_linear_static.pt2" />
-                """, properties);
-            project.AddFixture("seed_linear_dynamic", "model.pt2");
-            project.AddFixture("seed_linear_static", "model.pt2");
+            // Two models among eight projects: every entry is written by four builds at once.
+            var model = i % 2 == 0 ? "seed_linear_dynamic" : "seed_linear_static";
+            var project = TestProject.Create($"Load{i}", $"""<ModelCompile Include="models/{model}.pt2" />""", properties);
+            project.AddFixture(model, "model.pt2");
             return project;
         }).ToList();
 
@@ -80,11 +78,8 @@ public sealed partial class FaultAndLoadBuildTests
         CollectionAssert.AreEquivalent(local.Values.ToList(), remote.Values.ToList(), "both caches hold the same engines");
         foreach (var project in projects)
         {
-            foreach (var name in new[] { "SeedLinearDynamic", "SeedLinearStatic" })
-            {
-                var engine = Sha256(File.ReadAllBytes(Path.Combine(project.ModelBuildDirectory, $"{name}.engine")));
-                CollectionAssert.Contains(local.Values.ToList(), engine, $"{project.Name}'s {name} is a cached engine");
-            }
+            var engine = Directory.GetFiles(project.ModelBuildDirectory, "*.engine").Single();
+            CollectionAssert.Contains(local.Values.ToList(), Sha256(File.ReadAllBytes(engine)), $"{engine} is a cached engine");
         }
     }
 

@@ -9,8 +9,12 @@ internal static class TestPaths
     public static string Fixtures =>
         Environment.GetEnvironmentVariable("MODELBUILD_FIXTURES") is { Length: > 0 } env ? env : Metadata("ModelBuild.FixturesDir");
 
-    /// <summary>tests/fixtures/extra of the repository: the architectures users bring (torchvision CNNs, HF transformers, RNNs).</summary>
-    public static string ExtraFixtures => Metadata("ModelBuild.ExtraFixturesDir");
+    /// <summary>
+    /// tests/fixtures/extra of the repository: the architectures users bring (torchvision CNNs, HF transformers, RNNs);
+    /// MODELBUILD_EXTRA_FIXTURES when set (a harness published to another machine).
+    /// </summary>
+    public static string ExtraFixtures =>
+        Environment.GetEnvironmentVariable("MODELBUILD_EXTRA_FIXTURES") is { Length: > 0 } env ? env : Metadata("ModelBuild.ExtraFixturesDir");
 
     public static string RepoRoot => Metadata("ModelBuild.RepoRoot");
 

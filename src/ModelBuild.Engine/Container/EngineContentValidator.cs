@@ -197,23 +197,25 @@ internal sealed class EngineContentValidator
             case SymIntsArg s:
                 return [.. Present(s.Values, $"{at}.values").Select((v, k) => SymIntName(v, $"{at}.values[{k}]")).OfType<string>()];
             case IntsArg i:
-                Present(i.Values, $"{at}.values");
-                return [];
+                return ReadsNothing(i.Values, $"{at}.values");
             case FloatsArg f:
-                Present(f.Values, $"{at}.values");
-                return [];
+                return ReadsNothing(f.Values, $"{at}.values");
             case BoolsArg b:
-                Present(b.Values, $"{at}.values");
-                return [];
+                return ReadsNothing(b.Values, $"{at}.values");
             case StringArg s:
-                Present(s.Value, $"{at}.value");
-                return [];
+                return ReadsNothing(s.Value, $"{at}.value");
             case DeviceArg d:
-                Device(d.Type, $"{at}.type");
-                return [];
+                return ReadsNothing(Device(d.Type, $"{at}.type"), $"{at}.type");
             default:
                 return [];
         }
+    }
+
+    /// <summary>An argument that holds values, not names: its one field must be there.</summary>
+    private List<string> ReadsNothing(object? field, string at)
+    {
+        Present(field, at);
+        return [];
     }
 
     /// <summary>The value names an output defines; the executor binds tensors, tensor lists, named sym-ints and None.</summary>

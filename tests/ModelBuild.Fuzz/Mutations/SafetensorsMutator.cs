@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Nodes;
+using ModelBuild.Tests;
 
 namespace ModelBuild.Fuzz.Mutations;
 
@@ -30,12 +31,7 @@ internal static class SafetensorsMutator
         var header = Encoding.UTF8.GetString(file, 8, (int)length);
         var payload = file[(8 + (int)length)..];
         var mutated = rng.Next(3) == 0 && JsonNode.Parse(header) is JsonObject entries ? Overflow(entries, rng) : JsonMutator.Mutate(header, rng);
-        var text = Encoding.UTF8.GetBytes(mutated);
-        var result = new byte[8 + text.Length + payload.Length];
-        BinaryPrimitives.WriteUInt64LittleEndian(result, (ulong)text.Length);
-        text.CopyTo(result, 8);
-        payload.CopyTo(result, 8 + text.Length);
-        return result;
+        return EngineEditor.RawSafetensors(mutated, payload);
     }
 
     private static string Overflow(JsonObject entries, Random rng)
