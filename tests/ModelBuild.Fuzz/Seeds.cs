@@ -31,10 +31,17 @@ internal static class Seeds
     public static IReadOnlyList<string> Models =>
         [.. TestPaths.AllModelsWithExtra.Select(m => (string)m[0])];
 
-    /// <summary>Every fixture's file of this name (model.pt2, model.ts.pt, cases.safetensors...).</summary>
+    /// <summary>
+    /// Seeds are files of at most 1 MiB: a mutation reaches the same checks in a small file as in a large one, and a
+    /// few-megabyte CNN would take most of a run's time (the largest fixtures are 3 to 6 MiB).
+    /// </summary>
+    public const long MaxSeedBytes = 1 << 20;
+
+    /// <summary>Every fixture's file of this name (model.pt2, model.ts.pt, cases.safetensors...) of at most <see cref="MaxSeedBytes"/>.</summary>
     public static IReadOnlyList<Seed> Files(params string[] names) =>
         [.. from model in Models from name in names where TestPaths.HasFixture(model, name)
-            select new Seed($"{model}/{name}", File.ReadAllBytes(TestPaths.Fixture(model, name)))];
+            let path = TestPaths.Fixture(model, name) where new FileInfo(path).Length <= MaxSeedBytes
+            select new Seed($"{model}/{name}", File.ReadAllBytes(path))];
 
     /// <summary>The pickles of the flat-layout archives' torch.save files and of the TorchScript archives.</summary>
     public static IReadOnlyList<Seed> Pickles()
