@@ -17,4 +17,10 @@ public static partial class DiagnosticCodes
     public const string EngineWeightMissing = "MB4008";
     /// <summary>The assembly has no embedded resource of the given name.</summary>
     public const string EngineResourceNotFound = "MB4009";
+    /// <summary>The manifest does not match the SHA-256 the engine records for it (<c>__metadata__.manifestSha256</c>).</summary>
+    public const string EngineManifestTampered = "MB4011";
+    /// <summary>A field the manifest or plan requires is missing, null or empty; the message names the field.</summary>
+    public const string EngineFieldMissing = "MB4012";
+    /// <summary>The manifest and plan contradict themselves or each other (counts, names, ranges, values read before they exist).</summary>
+    public const string EngineInconsistent = "MB4013";
 }

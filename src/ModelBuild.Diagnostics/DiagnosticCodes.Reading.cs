@@ -26,6 +26,8 @@ public static partial class DiagnosticCodes
     public const string ArchiveEntryMissing = "MB1015";
     /// <summary>A PT2 archive holds several programs and none is named <c>model</c>.</summary>
     public const string ArchiveAmbiguous = "MB1016";
+    /// <summary>An archive's entries inflate to more than its inflation allowance (a compression bomb).</summary>
+    public const string ArchiveInflationExceeded = "MB1017";
     /// <summary>The exported program's schema major version is not the one ModelBuild reads (8).</summary>
     public const string SchemaVersionUnsupported = "MB1020";
     /// <summary>The exported program's JSON is not valid JSON or lacks a field the schema requires.</summary>
@@ -46,6 +48,8 @@ public static partial class DiagnosticCodes
     public const string PickleGlobalNotAllowed = "MB1030";
     /// <summary>A pickle is truncated, uses an opcode ModelBuild does not read, or builds something it cannot interpret.</summary>
     public const string PickleMalformed = "MB1031";
+    /// <summary>A pickle builds more values than <c>ModelReaderOptions.MaxPickleValues</c>.</summary>
+    public const string PickleTooLarge = "MB1032";
     /// <summary>A TorchScript archive lacks its module code or its forward signature cannot be read.</summary>
     public const string TorchScriptMalformed = "MB1040";
     /// <summary>An ONNX file cannot be parsed or has no graph.</summary>

@@ -13,8 +13,8 @@ internal static class SampleInputs
         {
             return null;
         }
-        using var inner = ModelArchive.Open(archive.Read(entry), $"{archive.File}:{entry}", options);
-        var value = TorchSaveArchive.Load(inner, TorchSaveArchive.Prefix(inner));
+        using var inner = archive.OpenNested(entry);
+        var value = TorchSaveArchive.Load(inner, TorchSaveArchive.Prefix(inner), options);
         return TorchSaveArchive.Tensors(value).Select(t => (IReadOnlyList<long>)t.Layout.Sizes.ToArray()).ToList();
     }
 }

@@ -14,9 +14,33 @@ internal sealed record StoredTensor(TensorDType DType, IReadOnlyList<long> Sizes
 
     public long ElementCount => Sizes.Aggregate(1L, (a, b) => a * b);
 
-    /// <summary>The bytes of storage the sizes, strides and offset reach (after <see cref="Validate"/>).</summary>
-    public long StorageBytesNeeded =>
-        ElementCount == 0 ? 0 : (StorageOffset + 1 + Sizes.Select((s, i) => (s - 1) * Strides[i]).Sum()) * DType.ElementSize();
+    /// <summary>
+    /// The bytes of storage the sizes, strides and offset reach (after <see cref="Validate"/>); long.MaxValue when
+    /// that overflows, which no storage covers: sizes and strides of 2^40 each multiply past 64 bits.
+    /// </summary>
+    public long StorageBytesNeeded
+    {
+        get
+        {
+            if (ElementCount == 0)
+            {
+                return 0;
+            }
+            try
+            {
+                var last = checked(StorageOffset + 1);
+                for (var i = 0; i < Sizes.Count; i++)
+                {
+                    last = checked(last + (Sizes[i] - 1) * Strides[i]);
+                }
+                return checked(last * DType.ElementSize());
+            }
+            catch (OverflowException)
+            {
+                return long.MaxValue;
+            }
+        }
+    }
 
     /// <summary>Checks sizes, strides and offset for sanity; <paramref name="what"/> names the tensor in the message.</summary>
     public void Validate(string what, string file)
@@ -34,17 +58,23 @@ internal sealed record StoredTensor(TensorDType DType, IReadOnlyList<long> Sizes
         }
     }
 
-    /// <summary>Refuses negative sizes and tensors over 2^40 elements.</summary>
+    /// <summary>Refuses negative sizes, more than <see cref="TensorShapes.MaxRank"/> dims and tensors over 2^40 elements.</summary>
     public static void CheckSizes(IEnumerable<long> sizes, string what, string file)
     {
         long count = 1;
+        var rank = 0;
         foreach (var size in sizes)
         {
+            if (++rank > TensorShapes.MaxRank)
+            {
+                throw new ModelBuildException(DiagnosticCodes.TensorSizeInvalid, $"{what} has more than the {TensorShapes.MaxRank} dims ModelBuild reads.", file);
+            }
             if (size < 0)
             {
                 throw new ModelBuildException(DiagnosticCodes.TensorSizeInvalid, $"{what} has a negative size ({size}).", file);
             }
-            count = size == 0 || count == 0 ? 0 : (count > MaxElements / size ? MaxElements + 1 : count * size);
+            // Zeros are left out of the product: libtorch still multiplies the other sizes when it computes strides.
+            count = size == 0 ? count : (count > MaxElements / size ? MaxElements + 1 : count * size);
             if (count > MaxElements)
             {
                 throw new ModelBuildException(DiagnosticCodes.TensorSizeInvalid,
@@ -61,6 +91,11 @@ internal sealed record StoredTensor(TensorDType DType, IReadOnlyList<long> Sizes
         if (count == 0)
         {
             return ReadOnlyMemory<byte>.Empty;
+        }
+        if (count * elementSize > Array.MaxLength)
+        {
+            throw new ModelBuildException(DiagnosticCodes.TensorSizeInvalid,
+                $"{what} holds {count * elementSize} bytes; tensors over 2 GiB are not supported.", file);
         }
         if (StorageBytesNeeded > storage.LongLength)
         {

@@ -1,3 +1,4 @@
+using ModelBuild.Engine.Safetensors;
 using System.Reflection;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Container;
@@ -53,7 +54,7 @@ public sealed class CompiledModel : IDisposable
     /// <summary>Loads an engine file.</summary>
     /// <param name="path">The engine written by <c>modelc compile</c> (or the build).</param>
     /// <param name="device">Where to run ("cpu", "cuda", "cuda:N"); the device the engine was compiled for when null.</param>
-    public static CompiledModel Load(string path, string? device = null) => Load(File.ReadAllBytes(path), path, device);
+    public static CompiledModel Load(string path, string? device = null) => Load(SafetensorsFile.ReadAllBytes(path), path, device);
 
     /// <summary>Loads an engine from a stream (read to its end).</summary>
     /// <param name="stream">The engine's bytes.</param>
@@ -89,7 +90,7 @@ public sealed class CompiledModel : IDisposable
     /// <summary>Loads an engine file with options.</summary>
     /// <param name="path">The engine written by <c>modelc compile</c> (or the build).</param>
     /// <param name="options">Device, CUDA graphs.</param>
-    public static CompiledModel Load(string path, ModelLoadOptions options) => Load(File.ReadAllBytes(path), path, options);
+    public static CompiledModel Load(string path, ModelLoadOptions options) => Load(SafetensorsFile.ReadAllBytes(path), path, options);
 
     /// <summary>Loads an engine from its bytes with options.</summary>
     /// <param name="bytes">The engine's bytes; kept (not copied) while the model lives.</param>

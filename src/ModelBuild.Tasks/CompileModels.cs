@@ -281,6 +281,7 @@ public sealed class CompileModels : Task, ICancelableTask
             LogAtItem(item, e.Code, e.Detail);
             return false;
         }
+        RemoveLeftovers(engine);
         var partial = Path.Combine(Path.GetDirectoryName(engine)!, $"{Path.GetFileNameWithoutExtension(engine)}.{Guid.NewGuid():N}.partial.engine");
         var (file, line) = ItemLocation.Of(item, ProjectFile, findLine: false);
         var tool = new ModelCompile
@@ -330,6 +331,19 @@ public sealed class CompileModels : Task, ICancelableTask
             {
                 File.Delete(partial);
             }
+        }
+    }
+
+    /// <summary>
+    /// Deletes what a modelc killed midway (kill -9, a cancelled build) left of this item: its partial engine and modelc's
+    /// temporary file beside it. Nothing reads them (the engine is only ever renamed into place whole); this keeps them
+    /// from piling up.
+    /// </summary>
+    private static void RemoveLeftovers(string engine)
+    {
+        foreach (var leftover in Directory.GetFiles(Path.GetDirectoryName(engine)!, $"{Path.GetFileNameWithoutExtension(engine)}.*.partial.engine*"))
+        {
+            AtomicFile.TryDelete(leftover);
         }
     }
 

@@ -20,15 +20,16 @@ public sealed class LocalEngineCache
     /// <summary>Copies the engine cached under <paramref name="key"/> to <paramref name="destination"/>.</summary>
     /// <param name="problem">why an entry that exists was not used (an MB6013 warning), or null.</param>
     /// <returns>true on a verified hit.</returns>
+    /// <exception cref="ModelBuildException">MB4014 when the destination cannot be written (a full disk): nothing is left there.</exception>
     public bool TryRestore(string key, string destination, out string? problem)
     {
         problem = null;
         var actionPath = ActionPath(key);
-        if (!File.Exists(actionPath))
+        var sha = ReadDigest(actionPath, out var exists);
+        if (!exists)
         {
             return false;
         }
-        var sha = ReadDigest(actionPath);
         if (sha is null)
         {
             problem = $"cache entry {actionPath} does not hold a SHA-256";
@@ -36,9 +37,14 @@ public sealed class LocalEngineCache
             return false;
         }
         var contentPath = ContentPath(sha);
-        if (!File.Exists(contentPath))
+        FileStream source;
+        try
         {
-            problem = $"cache entry {actionPath} points to {contentPath}, which is missing";
+            source = new FileStream(contentPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem = $"cache entry {actionPath} points to {contentPath}, which is missing or unreadable ({e.Message})";
             AtomicFile.TryDelete(actionPath);
             return false;
         }
@@ -46,14 +52,9 @@ public sealed class LocalEngineCache
         try
         {
             string actual;
-            using (var source = new FileStream(contentPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
-            using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            using (var sha256 = SHA256.Create())
-            using (var hashing = new CryptoStream(target, sha256, CryptoStreamMode.Write))
+            using (source)
             {
-                source.CopyTo(hashing);
-                hashing.FlushFinalBlock();
-                actual = Sha256Hex.ToHex(sha256.Hash!);
+                actual = CopyHashing(source, temp, destination);
             }
             if (!string.Equals(actual, sha, StringComparison.Ordinal))
             {
@@ -72,9 +73,10 @@ public sealed class LocalEngineCache
     }
 
     /// <summary>Stores <paramref name="engineFile"/> under <paramref name="key"/>; content first, then the key that points to it.</summary>
-    /// <exception cref="ModelBuildException">MB6014 when the folder cannot be written.</exception>
+    /// <exception cref="ModelBuildException">MB6014 when the folder cannot be written; no temporary file is left behind.</exception>
     public void Store(string key, string engineFile)
     {
+        string? temp = null;
         try
         {
             var sha = EngineCacheKey.HashFile(engineFile);
@@ -82,19 +84,26 @@ public sealed class LocalEngineCache
             Directory.CreateDirectory(Path.GetDirectoryName(contentPath)!);
             if (!File.Exists(contentPath))
             {
-                var temp = AtomicFile.TempPath(contentPath);
+                temp = AtomicFile.TempPath(contentPath);
                 File.Copy(engineFile, temp);
                 AtomicFile.Replace(temp, contentPath);
             }
             var actionPath = ActionPath(key);
             Directory.CreateDirectory(Path.GetDirectoryName(actionPath)!);
-            var actionTemp = AtomicFile.TempPath(actionPath);
-            File.WriteAllText(actionTemp, sha + "\n");
-            AtomicFile.Replace(actionTemp, actionPath);
+            temp = AtomicFile.TempPath(actionPath);
+            File.WriteAllText(temp, sha + "\n");
+            AtomicFile.Replace(temp, actionPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ModelBuildException(DiagnosticCodes.CacheWriteFailed, $"could not store the engine in the cache: {e.Message}", Root, e);
+        }
+        finally
+        {
+            if (temp is not null)
+            {
+                AtomicFile.TryDelete(temp);
+            }
         }
     }
 
@@ -102,9 +111,38 @@ public sealed class LocalEngineCache
 
     public string ContentPath(string sha256) => Path.Combine(Root, "cas", sha256);
 
-    private static string? ReadDigest(string actionPath)
+    /// <summary>The digest an action entry holds; null when it holds none. <paramref name="exists"/> is false when there is no entry (or another build just removed it).</summary>
+    private static string? ReadDigest(string actionPath, out bool exists)
     {
-        var text = File.ReadAllText(actionPath).Trim();
-        return Sha256Hex.IsDigest(text) ? text : null;
+        try
+        {
+            var text = File.ReadAllText(actionPath).Trim();
+            exists = true;
+            return Sha256Hex.IsDigest(text) ? text : null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            exists = false;
+            return null;
+        }
+    }
+
+    /// <summary>Copies into a new <paramref name="temp"/>, returning the SHA-256 of what was copied; a write that fails is MB4014.</summary>
+    private static string CopyHashing(Stream source, string temp, string destination)
+    {
+        try
+        {
+            using var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            using var sha256 = SHA256.Create();
+            using var hashing = new CryptoStream(target, sha256, CryptoStreamMode.Write);
+            source.CopyTo(hashing);
+            hashing.FlushFinalBlock();
+            return Sha256Hex.ToHex(sha256.Hash!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelBuildException(DiagnosticCodes.OutputWriteFailed,
+                $"the cached engine could not be copied here: {e.Message}; nothing was left at this path.", destination, e);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelBuild.Compiler.Validation;
@@ -39,7 +40,7 @@ internal static class BenchCommand
         {
             engineArg, casesOption, caseOption, graphsOption, warmupOption, iterationsOption, jsonOption,
         };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.RunOnLibTorch(parse.GetValue(engineArg)!.FullName, () =>
         {
             var enginePath = parse.GetValue(engineArg)!.FullName;
             var casesPath = parse.GetValue(casesOption)!.FullName;
@@ -60,7 +61,7 @@ internal static class BenchCommand
             };
             // The first load in the process also starts libtorch and, for CUDA, the device's context; later loads are the engine's own cost.
             var cold = Stopwatch.StartNew();
-            CompiledModel.Load(enginePath, new ModelLoadOptions { CudaGraphs = false }).Dispose();
+            EngineLoading.Load(enginePath, new ModelLoadOptions { CudaGraphs = false }).Dispose();
             var coldLoadMs = cold.Elapsed.TotalMilliseconds;
 
             var results = new JsonArray();
@@ -85,7 +86,7 @@ internal static class BenchCommand
                 {
                     using var scope = NewDisposeScope();
                     var inputs = c.Inputs.Select(n => file.ToTensor(n).to(device)).ToArray();
-                    var firstMs = Time(engine, inputs, device) / 1000;
+                    var firstMs = CommandErrors.About(casesPath, () => Time(engine, inputs, device)) / 1000;
                     for (var i = 0; i < parse.GetValue(warmupOption); i++)
                     {
                         Time(engine, inputs, device);
@@ -122,7 +123,7 @@ internal static class BenchCommand
             if (parse.GetValue(jsonOption) is { } json)
             {
                 engineInfo!["results"] = results;
-                File.WriteAllText(json.FullName, engineInfo.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                OutputFile.Write(json.FullName, Encoding.UTF8.GetBytes(engineInfo.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
             }
             return 0;
         }));

@@ -7,7 +7,7 @@ namespace ModelBuild.Cli;
 
 /// <summary>
 /// <c>modelc compile &lt;model&gt; -o &lt;engine&gt; [--device] [--precision] [--shape]... [--name] [--tolerance] [--cases] [--backend] [--min-block-size] [--torch-executed-op]...</c>:
-/// compiles and validates the model and writes the engine (atomically: a temporary file renamed into place).
+/// compiles and validates the model and writes the engine (<see cref="OutputFile"/>: whole or not at all).
 /// </summary>
 internal static class CompileCommand
 {
@@ -41,7 +41,7 @@ internal static class CompileCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var command = new Command("compile", "Compile a model into a validated engine.") { model, output, device, precision, shapes, name, tolerance, cases, backend, minBlockSize, torchOps };
-        command.SetAction(parse => CommandErrors.RunOnLibTorch(() =>
+        command.SetAction(parse => CommandErrors.RunOnLibTorch(parse.GetValue(model)!.FullName, () =>
         {
             var path = parse.GetValue(model)!.FullName;
             var options = new CompileOptions(path)
@@ -58,10 +58,7 @@ internal static class CompileCommand
             };
             var engine = ModelCompiler.Compile(options);
             var target = parse.GetValue(output)!.FullName;
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var temp = $"{target}.{Guid.NewGuid():N}.tmp";
-            File.WriteAllBytes(temp, engine.Bytes);
-            File.Move(temp, target, overwrite: true);
+            OutputFile.Write(target, engine.Bytes);
 
             var m = engine.Manifest;
             Console.Out.WriteLine($"compiled {m.Name} ({m.Source.Format}) for {m.Target.Device} {m.Target.Precision}: {string.Join(", ", m.Symbols.Select(s => $"{s.Key} {s.Value.Min}..{s.Value.Opt}..{s.Value.Max}"))}");

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -15,14 +16,34 @@ namespace ModelBuild.Cli;
 /// </summary>
 internal static class EngineInspection
 {
-    /// <summary>Whether the bytes are a ModelBuild engine (a safetensors file whose metadata names the engine format).</summary>
-    public static bool IsEngine(byte[] bytes)
+    /// <summary>
+    /// Whether the file is a ModelBuild engine: a safetensors header whose metadata names the engine format. Only the
+    /// header is read, so that a model of gigabytes is not read whole to find out that it is none.
+    /// </summary>
+    public static bool IsEngine(string path)
     {
         try
         {
-            return SafetensorsFile.Parse(bytes).Metadata.TryGetValue(EngineFile.FormatKey, out var f) && f == EngineFile.FormatName;
+            using var stream = File.OpenRead(path);
+            var length = new byte[8];
+            if (stream.ReadAtLeast(length, 8, throwOnEndOfStream: false) < 8)
+            {
+                return false;
+            }
+            var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(length);
+            if (headerLength > SafetensorsFile.MaxHeaderBytes || (long)headerLength > stream.Length - 8)
+            {
+                return false;
+            }
+            var header = new byte[headerLength];
+            stream.ReadExactly(header);
+            using var doc = JsonDocument.Parse(header);
+            return doc.RootElement.ValueKind == JsonValueKind.Object
+                && doc.RootElement.TryGetProperty("__metadata__", out var metadata) && metadata.ValueKind == JsonValueKind.Object
+                && metadata.TryGetProperty(EngineFile.FormatKey, out var format) && format.ValueKind == JsonValueKind.String
+                && format.GetString() == EngineFile.FormatName;
         }
-        catch (ModelBuild.Diagnostics.ModelBuildException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
         {
             return false;
         }

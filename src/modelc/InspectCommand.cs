@@ -32,18 +32,17 @@ internal static class InspectCommand
         var dot = new Option<FileInfo?>("--dot") { Description = "Write a Graphviz picture of the blocks (of the partition, or of an engine's plan), coloured by backend, to this file." };
         var backend = new Option<string>("--backend") { Description = "The backend the partition is for: auto (ONNX Runtime where nodes lower, on the CPU), torch, onnxruntime.", DefaultValueFactory = _ => "auto" };
         var command = new Command("inspect", "Show a model's inputs, outputs, symbolic dims and ranges, ops and weights.") { file, json, partition, dot, backend };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.Run(parse.GetValue(file)!.FullName, () =>
         {
             var path = parse.GetValue(file)!.FullName;
-            var bytes = File.Exists(path) ? File.ReadAllBytes(path) : [];
             var dotFile = parse.GetValue(dot);
-            if (EngineInspection.IsEngine(bytes))
+            if (EngineInspection.IsEngine(path))
             {
-                var engine = EngineFile.Read(bytes, path, runtimeVersion: null);
+                var engine = EngineFile.Read(SafetensorsFile.ReadAllBytes(path), path, runtimeVersion: null);
                 Console.Out.Write(parse.GetValue(json) ? EngineInspection.Json(engine, path) : EngineInspection.Text(engine, path));
                 if (dotFile is not null)
                 {
-                    File.WriteAllText(dotFile.FullName, PartitionInspection.Dot(engine, $"{engine.Manifest.Name}: engine plan"));
+                    OutputFile.Write(dotFile.FullName, Encoding.UTF8.GetBytes(PartitionInspection.Dot(engine, $"{engine.Manifest.Name}: engine plan")));
                 }
                 return 0;
             }
@@ -61,7 +60,7 @@ internal static class InspectCommand
             }
             if (dotFile is not null)
             {
-                File.WriteAllText(dotFile.FullName, PartitionInspection.Dot(split!, $"{graph.Name} ({Path.GetFileName(path)}): {split!.Candidate} partition"));
+                OutputFile.Write(dotFile.FullName, Encoding.UTF8.GetBytes(PartitionInspection.Dot(split!, $"{graph.Name} ({Path.GetFileName(path)}): {split!.Candidate} partition")));
             }
             return 0;
         }));

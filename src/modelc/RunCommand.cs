@@ -21,16 +21,17 @@ internal static partial class RunCommand
         var input = new Option<FileInfo>("--input") { Description = "A safetensors file with the inputs.", Required = true };
         var output = new Option<FileInfo>("--output", "-o") { Description = "The safetensors file to write the outputs to.", Required = true };
         var command = new Command("run", "Run an engine on the inputs of a safetensors file.") { engineArg, input, output };
-        command.SetAction(parse => CommandErrors.RunOnLibTorch(() =>
+        command.SetAction(parse => CommandErrors.RunOnLibTorch(parse.GetValue(engineArg)!.FullName, () =>
         {
             var inputPath = parse.GetValue(input)!.FullName;
-            using var engine = CompiledModel.Load(parse.GetValue(engineArg)!.FullName);
+            using var engine = EngineLoading.Load(parse.GetValue(engineArg)!.FullName);
             var file = SafetensorsFile.Read(inputPath);
             using var scope = NewDisposeScope();
             var names = InputNames(engine, file, inputPath);
-            var outputs = engine.Run([.. names.Select(file.ToTensor)]);
+            // The inputs' checks (MB5xxx) and the nodes' failures are about the inputs file.
+            var outputs = CommandErrors.About(inputPath, () => engine.Run([.. names.Select(file.ToTensor)]));
             var target = parse.GetValue(output)!.FullName;
-            File.WriteAllBytes(target, SafetensorsWriter.Write(outputs.Select((t, j) => t.ToSafetensors(engine.Manifest.Outputs[j].Name))));
+            OutputFile.Write(target, SafetensorsWriter.Write(outputs.Select((t, j) => t.ToSafetensors(engine.Manifest.Outputs[j].Name))));
             Console.Out.WriteLine($"wrote {outputs.Length} output{(outputs.Length == 1 ? "" : "s")} to {target}");
             return 0;
         }));

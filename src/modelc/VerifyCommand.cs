@@ -22,11 +22,11 @@ internal static class VerifyCommand
         var engineArg = new Argument<FileInfo>("engine") { Description = "An engine written by modelc compile." };
         var casesOption = new Option<FileInfo>("--cases") { Description = "Tensors <case>.in.<i> and <case>.out.<j> (and <case>.mutated.<i>).", Required = true };
         var command = new Command("verify", "Run every case of a cases file through an engine and compare.") { engineArg, casesOption };
-        command.SetAction(parse => CommandErrors.RunOnLibTorch(() =>
+        command.SetAction(parse => CommandErrors.RunOnLibTorch(parse.GetValue(engineArg)!.FullName, () =>
         {
             var enginePath = parse.GetValue(engineArg)!.FullName;
             var casesPath = parse.GetValue(casesOption)!.FullName;
-            using var engine = CompiledModel.Load(enginePath);
+            using var engine = EngineLoading.Load(enginePath);
             var file = SafetensorsFile.Read(casesPath);
             var cases = CasesFile.Read(file, casesPath);
             var criteria = Criteria(engine.Manifest);

@@ -25,14 +25,14 @@ public sealed class EngineFileTests
         Assert.AreEqual(new ManifestSymbol(1, 4, 32), engine.Manifest.Symbols["s0"]);
         Assert.AreEqual(new ManifestRelation("2*s0", 2, 64), engine.Manifest.Relations.Single());
         Assert.AreEqual(64, engine.Manifest.PayloadSha256.Length);
-        var node = engine.Plan.Blocks.Single().Nodes!.Single();
+        var node = engine.Plan.Blocks.Single().Nodes![1];
         Assert.AreEqual("torch.ops.aten.linear.default", node.Target);
         Assert.AreEqual("model.py:3", node.Origin);
         Assert.AreEqual(new TensorArg("x"), node.Inputs[0].Value);
         Assert.AreEqual(new SymIntArg(SymInt.Ref("sym")), node.Inputs[2].Value);
         Assert.AreEqual(new DeviceArg("cpu", null), node.Inputs[3].Value);
         Assert.AreEqual(double.NegativeInfinity, ((FloatArg)node.Inputs[4].Value).Value);
-        CollectionAssert.AreEqual(new[] { "x" }, engine.Plan.Blocks.Single().FreeAfter[0].ToArray());
+        CollectionAssert.AreEqual(new[] { "x" }, engine.Plan.Blocks.Single().FreeAfter[1].ToArray());
         CollectionAssert.AreEqual(new byte[] { 1, 2, 3, 4 }, engine.Tensors.Data("p_w").ToArray());
     }
 
@@ -97,6 +97,7 @@ public sealed class EngineFileTests
 
         Assert.AreEqual(DiagnosticCodes.EngineRuntimeVersionRejected, e.Code);
         StringAssert.Contains(e.Message, "[0.1.0, 0.2.0)");
+        StringAssert.Contains(e.Message, "this is 0.2.0");
     }
 
     [TestMethod]
@@ -133,11 +134,14 @@ public sealed class EngineFileTests
 
     private static string Sha256Hex(byte[] data) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
 
-    private static SafetensorsTensor[] SampleWeights() => [new("p_w", TensorDType.U8, [2, 2], new byte[] { 1, 2, 3, 4 })];
+    internal static SafetensorsTensor[] SampleWeights() => [new("p_w", TensorDType.U8, [2, 2], new byte[] { 1, 2, 3, 4 })];
 
-    private static ExecutionPlan SamplePlan() => new(
+    internal static ExecutionPlan SamplePlan() => new(
         ["x"], ["y"],
-        [new PlanBlock("torch", ["x"], ["y"]) { Weights = ["p_w"], FreeAfter = [["x"]], OpCount = 1, Nodes = [new GraphNode("torch.ops.aten.linear.default",
+        [new PlanBlock("torch", ["x"], ["y"]) { Weights = ["p_w"], FreeAfter = [[], ["x"]], OpCount = 2, Nodes = [
+        new GraphNode("torch.ops.aten.sym_size.int", [new NamedArgument("self", new TensorArg("x")), new NamedArgument("dim", new IntArg(0))],
+            [new SymIntArg(SymInt.Ref("sym"))]),
+        new GraphNode("torch.ops.aten.linear.default",
             [
                 new NamedArgument("input", new TensorArg("x")),
                 new NamedArgument("weight", new TensorArg("p_w")),
@@ -147,7 +151,7 @@ public sealed class EngineFileTests
             ],
             [new TensorArg("y")]) { Origin = "model.py:3" }] }]);
 
-    private static EngineManifest SampleManifest() => new()
+    internal static EngineManifest SampleManifest() => new()
     {
         Name = "sample",
         Source = new ManifestSource("pt2", "model.pt2", "ab", "2.11.0"),

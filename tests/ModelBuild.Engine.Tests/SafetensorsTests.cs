@@ -80,4 +80,47 @@ public sealed class SafetensorsTests
         StringAssert.Contains(e.Message, "cases.safetensors");
         StringAssert.Contains(e.Message, "huge.in.0");
     }
+
+    [TestMethod]
+    [DataRow("[4294967296,4294967296]", "[0,0]", 0, DisplayName = "2^64 elements wrap to 0 bytes")]
+    [DataRow("[4,4611686018427387905]", "[0,16]", 16, DisplayName = "4*(2^62+1) F32 elements wrap to the 16 bytes present")]
+    [DataRow("[-1]", "[0,0]", 0, DisplayName = "a negative size")]
+    [DataRow("[0,9223372036854775807,9223372036854775807]", "[0,0]", 0, DisplayName = "empty, but the other sizes overflow")]
+    public void Parse_AShapeWhoseByteCountOverflows_IsMB4001(string shape, string offsets, int payload)
+    {
+        var bytes = EngineEditor.RawSafetensors($$$"""{"x":{"dtype":"F32","shape":{{{shape}}},"data_offsets":{{{offsets}}}}}""", new byte[payload]);
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => SafetensorsFile.Parse(bytes, "in.safetensors"));
+
+        Assert.AreEqual(DiagnosticCodes.SafetensorsMalformed, e.Code);
+        StringAssert.StartsWith(e.Message, "MB4001: in.safetensors: ");
+    }
+
+    [TestMethod]
+    [DataRow("""{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[4,6]}}""", "a gap or an overlap")]
+    [DataRow("""{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}}""", "a gap or an overlap")]
+    [DataRow("""{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}""", "the tensors end at byte 2 of the payload, but it has 6")]
+    [DataRow("""{"a":{"dtype":"U8","shape":[6],"data_offsets":[0,6]},"a":{"dtype":"U8","shape":[0],"data_offsets":[6,6]}}""", "names 'a' twice")]
+    [DataRow("""{"__metadata__":{"format":null},"a":{"dtype":"U8","shape":[6],"data_offsets":[0,6]}}""", "'format' is not a string")]
+    [DataRow("""{"a":{"dtype":"U8","shape":null,"data_offsets":[0,6]}}""", "arrays 'shape' and 'data_offsets'")]
+    [DataRow("""{"a":{"dtype":"U8","shape":[6],"data_offsets":[0,6,6]}}""", "3 data offsets")]
+    [DataRow("""{"a":{"dtype":"U8","shape":[[[6]]],"data_offsets":[0,6]}}""", "not valid")]
+    public void Parse_AHeaderThatDoesNotTileThePayload_IsMB4001(string header, string message)
+    {
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => SafetensorsFile.Parse(EngineEditor.RawSafetensors(header, new byte[6]), "in.safetensors"));
+
+        Assert.AreEqual(DiagnosticCodes.SafetensorsMalformed, e.Code);
+        StringAssert.Contains(e.Message, message);
+    }
+
+    [TestMethod]
+    public void Read_AFileThatDoesNotExist_IsMB4015NamingIt()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"absent-{Guid.NewGuid():N}.safetensors");
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => SafetensorsFile.Read(path));
+
+        Assert.AreEqual(DiagnosticCodes.SafetensorsFileUnreadable, e.Code);
+        StringAssert.StartsWith(e.Message, $"MB4015: {path}: ");
+    }
 }

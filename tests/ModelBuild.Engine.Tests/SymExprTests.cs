@@ -197,6 +197,20 @@ public sealed class SymExprTests
         Assert.AreEqual(DiagnosticCodes.SymExprArithmetic, e.Code);
     }
 
+    [TestMethod]
+    [DataRow(" + ")]
+    [DataRow("*")]
+    public void Parse_ALongSumOrProduct_TakesLinearTime(string op)
+    {
+        var text = string.Join(op, Enumerable.Range(0, 8000).Select(i => $"s{i}"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var expr = SymExpr.Parse(text);
+
+        Assert.HasCount(8000, expr.Symbols);
+        Assert.IsLessThan(TimeSpan.FromSeconds(5), clock.Elapsed, "folding pairwise re-sorts the whole sum at each operator");
+    }
+
     private static void Collect(JsonElement e, List<(string, long?)> into)
     {
         switch (e.ValueKind)

@@ -9,7 +9,11 @@ namespace ModelBuild.Sdk.IntegrationTests;
 /// </summary>
 internal static class DotnetCli
 {
-    public static ProcessResult Run(string workingDirectory, string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    public static ProcessResult Run(string workingDirectory, string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null) =>
+        Start(workingDirectory, file, arguments, environment).Wait();
+
+    /// <summary>Starts the process and returns at once (for builds that run side by side, or are interrupted).</summary>
+    public static RunningProcess Start(string workingDirectory, string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
@@ -29,13 +33,24 @@ internal static class DotnetCli
         {
             start.Environment[key] = value;
         }
-        using var process = Process.Start(start)!;
+        var process = Process.Start(start)!;
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        return new RunningProcess(process, output);
+    }
+}
+
+/// <summary>A started dotnet process whose output is being collected.</summary>
+internal sealed class RunningProcess(Process process, StringBuilder output)
+{
+    public ProcessResult Wait()
+    {
         process.WaitForExit();
-        return new ProcessResult(process.ExitCode, output.ToString());
+        var result = new ProcessResult(process.ExitCode, output.ToString());
+        process.Dispose();
+        return result;
     }
 }

@@ -45,7 +45,7 @@ public sealed class ModelCompileBuildTests
         """;
 
     [TestMethod]
-    public void The_built_app_reproduces_PyTorch_and_a_second_build_starts_no_modelc()
+    public void The_built_app_reproduces_PyTorch_a_second_build_starts_no_modelc_and_a_flipped_embedded_byte_is_refused()
     {
         var project = TestProject.Create("App", """
                 <ModelCompile Include="models/seed_linear_dynamic.pt2" Shapes="input:0=1..8..64" />
@@ -79,6 +79,20 @@ public sealed class ModelCompileBuildTests
 
         var question = project.Build("-question");
         Assert.AreEqual(0, question.ExitCode, question.ToString());
+
+        // A byte flipped in the engine embedded in the assembly: refused at load with its code, not run.
+        var assembly = Path.Combine(project.OutputDirectory, "App.dll");
+        var original = File.ReadAllBytes(assembly);
+        var engine = File.ReadAllBytes(Path.Combine(project.ModelBuildDirectory, "SeedLinearDynamic.engine"));
+        var at = original.AsSpan().IndexOf(engine);
+        Assert.IsGreaterThanOrEqualTo(0, at, "the engine is embedded byte for byte");
+        var flipped = (byte[])original.Clone();
+        flipped[at + engine.Length - 3] ^= 0x10;
+        File.WriteAllBytes(assembly, flipped);
+        var corrupt = project.RunApp();
+        File.WriteAllBytes(assembly, original);
+        Assert.AreNotEqual(0, corrupt.ExitCode, corrupt.ToString());
+        StringAssert.Contains(corrupt.Output, "MB4005: App:App.Models.SeedLinearDynamic.engine: the engine's payload");
     }
 
     [TestMethod]

@@ -61,8 +61,11 @@ internal sealed class TestProject
         return destination;
     }
 
-    public ProcessResult Build(params string[] arguments) =>
-        Run("dotnet", ["build", ProjectFile, "-nologo", "-v:n", "-nodeReuse:false", .. arguments]);
+    public ProcessResult Build(params string[] arguments) => StartBuild(arguments).Wait();
+
+    /// <summary>Starts a build and returns at once (for builds that run side by side, or are interrupted).</summary>
+    public RunningProcess StartBuild(params string[] arguments) =>
+        Start("dotnet", ["build", ProjectFile, "-nologo", "-v:n", "-nodeReuse:false", .. arguments]);
 
     /// <summary>Replays a binary log to the console logger: what the log holds, as the build printed it.</summary>
     public ProcessResult Replay(string binlog) => Run("dotnet", ["msbuild", binlog, "-nologo", "-v:m"]);
@@ -74,6 +77,8 @@ internal sealed class TestProject
         File.ReadAllLines(ProjectFile).Select((l, i) => (l, i)).First(x => x.l.Contains(text, StringComparison.Ordinal)).i + 1;
 
     private ProcessResult Run(string file, string[] arguments) => DotnetCli.Run(Directory, file, arguments);
+
+    private RunningProcess Start(string file, string[] arguments) => DotnetCli.Start(Directory, file, arguments);
 }
 
 internal sealed record ProcessResult(int ExitCode, string Output)

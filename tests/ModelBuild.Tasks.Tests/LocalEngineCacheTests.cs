@@ -1,5 +1,6 @@
 using ModelBuild.Diagnostics;
 using ModelBuild.Tasks;
+using ModelBuild.Tests;
 
 namespace ModelBuild.Tasks.Tests;
 
@@ -89,5 +90,36 @@ public sealed class LocalEngineCacheTests
         var cache = new LocalEngineCache(Path.Combine(blocker, "cache"));
         var e = Assert.ThrowsExactly<ModelBuildException>(() => cache.Store("k", Engine([1])));
         Assert.AreEqual(DiagnosticCodes.CacheWriteFailed, e.Code);
+    }
+
+    [TestMethod]
+    public void A_full_disk_while_storing_is_MB6014_and_leaves_no_entry_or_temporary_file()
+    {
+        using var disk = SmallDisk.Mount(16);
+        var cache = new LocalEngineCache(Path.Combine(disk.Path, "cache"));
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => cache.Store("k1", Engine(new byte[64 * 1024])));
+
+        Assert.AreEqual(DiagnosticCodes.CacheWriteFailed, e.Code);
+        StringAssert.Contains(e.Message, "No space left on device");
+        Assert.IsEmpty(Directory.GetFiles(disk.Path, "*", SearchOption.AllDirectories), "no content, key or temporary file");
+        Assert.IsFalse(cache.TryRestore("k1", Path.Combine(_root, "r.engine"), out var problem));
+        Assert.IsNull(problem, "a later build sees a plain miss");
+    }
+
+    [TestMethod]
+    public void A_full_disk_while_restoring_is_MB4014_and_leaves_no_engine()
+    {
+        var cache = new LocalEngineCache(Path.Combine(_root, "cache"));
+        cache.Store("k1", Engine(new byte[64 * 1024]));
+        using var disk = SmallDisk.Mount(16);
+        var destination = Path.Combine(disk.Path, "restored.engine");
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => cache.TryRestore("k1", destination, out _));
+
+        Assert.AreEqual(DiagnosticCodes.OutputWriteFailed, e.Code);
+        StringAssert.StartsWith(e.Message, $"MB4014: {destination}: ");
+        Assert.IsEmpty(Directory.GetFiles(disk.Path), "neither the engine nor its temporary file");
+        Assert.IsTrue(cache.TryRestore("k1", Path.Combine(_root, "elsewhere.engine"), out _), "the entry itself is intact");
     }
 }

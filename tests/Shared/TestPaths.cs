@@ -16,6 +16,9 @@ internal static class TestPaths
     /// <summary>tests/fixtures/extra: the architectures users bring (torchvision CNNs, HF transformers, RNNs).</summary>
     public static string ExtraFixtures => InRepository(Metadata("ModelBuild.ExtraFixturesDir"));
 
+    /// <summary>A hostile input of tests/fixtures/bad (made by make_bad_inputs.py there, or kept from a fuzz run).</summary>
+    public static string BadInput(string name) => InRepository(Path.Combine(RepoRoot, "tests", "fixtures", "bad", name));
+
     /// <summary>A file of a public or an extra fixture model.</summary>
     public static string Fixture(string model, string file) =>
         InRepository(Path.Combine(Directory.Exists(Path.Combine(Fixtures, model)) ? Fixtures : ExtraFixtures, model, file));

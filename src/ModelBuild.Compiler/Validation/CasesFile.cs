@@ -54,6 +54,7 @@ public static partial class CasesFile
         })];
     }
 
-    [GeneratedRegex(@"^(?<case>.+)\.(?<kind>in|out|mutated)\.(?<i>\d+)$")]
+    // At most nine digits, so that the index always fits an int.
+    [GeneratedRegex(@"^(?<case>.+)\.(?<kind>in|out|mutated)\.(?<i>\d{1,9})$")]
     private static partial Regex Pattern();
 }

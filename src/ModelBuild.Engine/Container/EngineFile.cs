@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Graph;
@@ -10,8 +12,9 @@ namespace ModelBuild.Engine.Container;
 /// <summary>
 /// A ModelBuild engine: a safetensors file whose tensors are the plan's weights (under their value names) and whose
 /// <c>__metadata__</c> holds <c>format</c> = <c>modelbuild-engine</c>, the manifest JSON and the plan JSON
-/// (docs/engine-format.md). <see cref="Read"/> checks the schema version, the runtime version range and the
-/// payload hash before anything else uses the file.
+/// (docs/engine-format.md), and <c>manifestSha256</c>, the SHA-256 of the manifest JSON. <see cref="Read"/> checks both
+/// hashes, the schema version and the runtime version range before anything else uses the file, so that a byte changed
+/// anywhere in it is an error, and then that manifest and plan hold every field the runtime needs and agree.
 /// </summary>
 public sealed class EngineFile
 {
@@ -23,6 +26,8 @@ public sealed class EngineFile
     public const string ManifestKey = "manifest";
     /// <summary>The <c>__metadata__</c> key of the execution plan JSON.</summary>
     public const string PlanKey = "plan";
+    /// <summary>The <c>__metadata__</c> key of the manifest JSON's SHA-256, which ties the manifest to the payload hash it records.</summary>
+    public const string ManifestHashKey = "manifestSha256";
 
     private EngineFile(EngineManifest manifest, ExecutionPlan plan, SafetensorsFile tensors)
     {
@@ -50,6 +55,7 @@ public sealed class EngineFile
         {
             [FormatKey] = FormatName,
             [ManifestKey] = manifestJson,
+            [ManifestHashKey] = ManifestHash(manifestJson),
             [PlanKey] = planJson,
         });
     }
@@ -62,12 +68,26 @@ public sealed class EngineFile
     {
         var tensors = SafetensorsFile.Parse(bytes, file);
         if (!tensors.Metadata.TryGetValue(FormatKey, out var format) || format != FormatName
-            || !tensors.Metadata.TryGetValue(ManifestKey, out var manifestJson) || !tensors.Metadata.TryGetValue(PlanKey, out var planJson))
+            || !tensors.Metadata.TryGetValue(ManifestKey, out var manifestJson) || !tensors.Metadata.TryGetValue(PlanKey, out var planJson)
+            || !tensors.Metadata.TryGetValue(ManifestHashKey, out var manifestHash))
         {
             throw new ModelBuildException(DiagnosticCodes.EngineNotAnEngine,
-                $"the file is a safetensors file but not a ModelBuild engine: its __metadata__ lacks \"{FormatKey}\": \"{FormatName}\", \"{ManifestKey}\" or \"{PlanKey}\".", file);
+                $"the file is a safetensors file but not a ModelBuild engine: its __metadata__ lacks \"{FormatKey}\": \"{FormatName}\", \"{ManifestKey}\", \"{ManifestHashKey}\" or \"{PlanKey}\" (engines of ModelBuild before 0.1 lack the hash: compile again).", file);
         }
-        var manifest = ReadManifest(manifestJson, file);
+        var actualManifestHash = ManifestHash(manifestJson);
+        if (!string.Equals(actualManifestHash, manifestHash, StringComparison.Ordinal))
+        {
+            throw new ModelBuildException(DiagnosticCodes.EngineManifestTampered,
+                $"the engine's manifest has SHA-256 {actualManifestHash}, but the engine records {manifestHash}: the file was modified or corrupted after it was compiled. Compile it again.", file);
+        }
+        var schema = ReadSchemaVersion(manifestJson, file);
+        if (schema != EngineManifest.CurrentSchemaVersion)
+        {
+            throw new ModelBuildException(DiagnosticCodes.EngineSchemaUnsupported,
+                $"the engine's manifest has schema version {schema}; this ModelBuild reads version {EngineManifest.CurrentSchemaVersion}. Compile the model again with a matching modelc.", file);
+        }
+        var manifest = Deserialize<EngineManifest>(manifestJson, "manifest", file);
+        EngineContentValidator.CheckManifest(manifest, file);
         if (runtimeVersion is not null)
         {
             CheckRuntimeVersion(manifest, runtimeVersion, file);
@@ -79,6 +99,7 @@ public sealed class EngineFile
                 $"the engine's payload (weights and plan) has SHA-256 {actual}, but its manifest records {manifest.PayloadSha256}: the file was modified or corrupted after it was compiled. Compile it again.", file);
         }
         var plan = Deserialize<ExecutionPlan>(planJson, "plan", file);
+        EngineContentValidator.CheckPlan(plan, manifest, file);
         var missing = plan.Blocks.SelectMany(b => b.Payload is { } payload ? [.. b.Weights, payload] : b.Weights)
             .Where(w => !tensors.Tensors.ContainsKey(w)).Distinct(StringComparer.Ordinal).ToList();
         if (missing.Count > 0)
@@ -89,24 +110,20 @@ public sealed class EngineFile
         return new EngineFile(manifest, plan, tensors);
     }
 
-    private static EngineManifest ReadManifest(string json, string file)
+    /// <summary>Lowercase hex SHA-256 of the manifest JSON's UTF-8 bytes, as stored under <see cref="ManifestHashKey"/>.</summary>
+    public static string ManifestHash(string manifestJson) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(manifestJson)));
+
+    private static int ReadSchemaVersion(string json, string file)
     {
-        int schema;
         try
         {
-            using var doc = JsonDocument.Parse(json);
-            schema = doc.RootElement.GetProperty("schemaVersion").GetInt32();
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = EngineJson.Options.MaxDepth });
+            return doc.RootElement.GetProperty("schemaVersion").GetInt32();
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new ModelBuildException(DiagnosticCodes.EngineMetadataInvalid, $"the engine's manifest is not valid JSON with a schemaVersion: {e.Message}", file);
         }
-        if (schema != EngineManifest.CurrentSchemaVersion)
-        {
-            throw new ModelBuildException(DiagnosticCodes.EngineSchemaUnsupported,
-                $"the engine's manifest has schema version {schema}; this ModelBuild reads version {EngineManifest.CurrentSchemaVersion}. Compile the model again with a matching modelc.", file);
-        }
-        return Deserialize<EngineManifest>(json, "manifest", file);
     }
 
     private static void CheckRuntimeVersion(EngineManifest manifest, NuGetVersion runtimeVersion, string file)
@@ -131,6 +148,11 @@ public sealed class EngineFile
         }
         catch (JsonException e)
         {
+            throw new ModelBuildException(DiagnosticCodes.EngineMetadataInvalid, $"the engine's {what} JSON is not valid: {e.Message}", file);
+        }
+        catch (NotSupportedException e)
+        {
+            // The polymorphic argument kinds throw this for a missing or misplaced "kind" discriminator.
             throw new ModelBuildException(DiagnosticCodes.EngineMetadataInvalid, $"the engine's {what} JSON is not valid: {e.Message}", file);
         }
     }

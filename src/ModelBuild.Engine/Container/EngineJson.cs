@@ -14,5 +14,7 @@ public static class EngineJson
         Converters = { new JsonStringEnumConverter() },
         // Infinity and NaN occur in validation errors and in constants of plans (masked_fill with -inf).
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // A plan nests seven levels (plan, nodes, node, inputs, argument, value, list); deeper JSON is not one.
+        MaxDepth = 16,
     };
 }

@@ -18,12 +18,18 @@ public sealed record SafetensorsEntry(string Name, TensorDType DType, long[] Sha
 
 /// <summary>
 /// A parsed safetensors file over bytes in memory: an 8-byte little-endian header length, a JSON header, then the
-/// tensor bytes. Reading copies nothing: <see cref="Data"/> slices the buffer it was given.
+/// tensor bytes. Reading copies nothing: <see cref="Data"/> slices the buffer it was given. The header is checked as
+/// the format's own reader checks it, so that no size in it is trusted: every shape's byte count is computed without
+/// overflow and must equal its data range, and the ranges must tile the payload exactly (no gaps, no overlaps, no
+/// bytes after the last tensor).
 /// </summary>
 public sealed class SafetensorsFile
 {
     /// <summary>Headers beyond this are refused rather than parsed (the format's own reader uses the same bound).</summary>
     public const long MaxHeaderBytes = 100_000_000;
+
+    /// <summary>The header is a map of maps; anything deeper is not safetensors.</summary>
+    private const int MaxHeaderDepth = 4;
 
     private readonly ReadOnlyMemory<byte> _data;
 
@@ -60,7 +66,20 @@ public sealed class SafetensorsFile
     }
 
     /// <summary>Reads and parses the file at <paramref name="path"/>.</summary>
-    public static SafetensorsFile Read(string path) => Parse(System.IO.File.ReadAllBytes(path), path);
+    public static SafetensorsFile Read(string path) => Parse(ReadAllBytes(path), path);
+
+    /// <summary>A file's bytes; a missing or unreadable file is MB4015 naming it.</summary>
+    public static byte[] ReadAllBytes(string path)
+    {
+        try
+        {
+            return System.IO.File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelBuildException(DiagnosticCodes.SafetensorsFileUnreadable, $"the file cannot be read: {e.Message}", path, e);
+        }
+    }
 
     /// <summary>Parses a safetensors file held in memory; the tensors stay in <paramref name="bytes"/>.</summary>
     /// <param name="bytes">the whole file.</param>
@@ -80,40 +99,102 @@ public sealed class SafetensorsFile
         var payload = bytes[(8 + (int)headerLength)..];
         var tensors = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         try
         {
-            using var doc = JsonDocument.Parse(bytes.Slice(8, (int)headerLength));
+            using var doc = JsonDocument.Parse(bytes.Slice(8, (int)headerLength), new JsonDocumentOptions { MaxDepth = MaxHeaderDepth });
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw Malformed(file, "the JSON header is not an object");
+            }
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
+                if (!seen.Add(prop.Name))
+                {
+                    throw Malformed(file, $"the header names '{prop.Name}' twice");
+                }
                 if (prop.Name == "__metadata__")
                 {
-                    foreach (var m in prop.Value.EnumerateObject())
-                    {
-                        metadata[m.Name] = m.Value.GetString() ?? "";
-                    }
+                    ReadMetadata(prop.Value, metadata, file);
                     continue;
                 }
-                var dtypeName = prop.Value.GetProperty("dtype").GetString() ?? "";
-                if (!TensorDTypes.TryParse(dtypeName, out var dtype))
-                {
-                    throw new ModelBuildException(DiagnosticCodes.SafetensorsUnknownDtype, $"tensor '{prop.Name}' has dtype '{dtypeName}', which ModelBuild does not support.", file);
-                }
-                var shape = prop.Value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
-                var offsets = prop.Value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
-                var entry = new SafetensorsEntry(prop.Name, dtype, shape, offsets[0], offsets[1]);
-                if (shape.Any(d => d < 0) || offsets.Length != 2 || entry.Begin < 0 || entry.End < entry.Begin || entry.End > payload.Length
-                    || entry.End - entry.Begin != entry.ElementCount * dtype.ElementSize())
-                {
-                    throw Malformed(file, $"tensor '{prop.Name}' has shape [{string.Join(", ", shape)}] and offsets [{string.Join(", ", offsets)}], which do not fit the {payload.Length}-byte payload");
-                }
-                tensors[prop.Name] = entry;
+                tensors[prop.Name] = ReadEntry(prop.Name, prop.Value, payload.Length, file);
             }
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or IndexOutOfRangeException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a name or string that is not valid UTF-8, found only when it is read.
             throw Malformed(file, $"the JSON header is not valid: {e.Message}");
         }
+        CheckTiling(tensors.Values, payload.Length, file);
         return new SafetensorsFile(payload, tensors, metadata, file);
+    }
+
+    private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string file)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw Malformed(file, "__metadata__ is not an object of strings");
+        }
+        foreach (var m in value.EnumerateObject())
+        {
+            if (m.Value.ValueKind != JsonValueKind.String || !metadata.TryAdd(m.Name, m.Value.GetString()!))
+            {
+                throw Malformed(file, $"__metadata__ entry '{m.Name}' is not a string, or appears twice");
+            }
+        }
+    }
+
+    private static SafetensorsEntry ReadEntry(string name, JsonElement value, int payloadLength, string file)
+    {
+        if (value.ValueKind != JsonValueKind.Object
+            || !value.TryGetProperty("dtype", out var dtypeValue) || dtypeValue.ValueKind != JsonValueKind.String
+            || !value.TryGetProperty("shape", out var shapeValue) || shapeValue.ValueKind != JsonValueKind.Array
+            || !value.TryGetProperty("data_offsets", out var offsetsValue) || offsetsValue.ValueKind != JsonValueKind.Array)
+        {
+            throw Malformed(file, $"tensor '{name}' is not an object with a string 'dtype' and arrays 'shape' and 'data_offsets'");
+        }
+        var dtypeName = dtypeValue.GetString()!;
+        if (!TensorDTypes.TryParse(dtypeName, out var dtype))
+        {
+            throw new ModelBuildException(DiagnosticCodes.SafetensorsUnknownDtype, $"tensor '{name}' has dtype '{dtypeName}', which ModelBuild does not support.", file);
+        }
+        if (shapeValue.GetArrayLength() > TensorShapes.MaxRank || offsetsValue.GetArrayLength() != 2)
+        {
+            throw Malformed(file, $"tensor '{name}' has {shapeValue.GetArrayLength()} dims (at most {TensorShapes.MaxRank}) and {offsetsValue.GetArrayLength()} data offsets (2)");
+        }
+        var shape = Integers(shapeValue, name, "shape", file);
+        var offsets = Integers(offsetsValue, name, "data_offsets", file);
+        var entry = new SafetensorsEntry(name, dtype, shape, offsets[0], offsets[1]);
+        var needed = TensorShapes.ByteCount(shape, dtype);
+        if (needed is null || entry.End < entry.Begin || entry.End > payloadLength || entry.End - entry.Begin != needed)
+        {
+            throw Malformed(file, $"tensor '{name}' has shape [{string.Join(", ", shape)}] ({dtype}: {(needed is { } n ? $"{n} bytes" : "a size that overflows 64 bits")}) and offsets [{string.Join(", ", offsets)}], which do not fit the {payloadLength}-byte payload");
+        }
+        return entry;
+    }
+
+    private static long[] Integers(JsonElement array, string name, string property, string file) =>
+        [.. array.EnumerateArray().Select(d => d.ValueKind == JsonValueKind.Number && d.TryGetInt64(out var v) && v >= 0
+            ? v
+            : throw Malformed(file, $"tensor '{name}' has {property} entry {d.GetRawText()}, which is not a non-negative 64-bit integer"))];
+
+    /// <summary>As the reference reader: ordered by offset, each tensor starts where the previous ended and the last ends the file.</summary>
+    private static void CheckTiling(IEnumerable<SafetensorsEntry> entries, int payloadLength, string file)
+    {
+        long at = 0;
+        foreach (var e in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (e.Begin != at)
+            {
+                throw Malformed(file, $"tensor '{e.Name}' starts at byte {e.Begin} of the payload, but the previous tensor ends at {at}: the data has a gap or an overlap");
+            }
+            at = e.End;
+        }
+        if (at != payloadLength)
+        {
+            throw Malformed(file, $"the tensors end at byte {at} of the payload, but it has {payloadLength}");
+        }
     }
 
     private static ModelBuildException Malformed(string file, string what) =>

@@ -50,35 +50,39 @@ internal sealed class SymExprParser
 
     private Token Next() => _tokens[_pos++];
 
+    // Runs of + and - (and of *) are collected and built once: folding them pairwise would rebuild and re-sort the
+    // sum at every operator, quadratic in the length of a long expression.
     private SymExpr ParseExpr()
     {
         Enter();
-        var left = ParseTerm();
+        var terms = new List<SymExpr> { ParseTerm() };
         while (Peek.Type is TokenType.Plus or TokenType.Minus)
         {
             var op = Next().Type;
-            var right = ParseTerm();
-            left = op == TokenType.Plus ? SymExpr.Add(left, right) : SymExpr.Subtract(left, right);
+            var term = ParseTerm();
+            terms.Add(op == TokenType.Plus ? term : SymExpr.Negate(term));
         }
         _depth--;
-        return left;
+        return terms.Count == 1 ? terms[0] : SymExpr.Add(terms);
     }
 
     private SymExpr ParseTerm()
     {
-        var left = ParseUnary();
+        var factors = new List<SymExpr> { ParseUnary() };
         while (Peek.Type is TokenType.Star or TokenType.SlashSlash or TokenType.Percent)
         {
             var op = Next().Type;
             var right = ParseUnary();
-            left = op switch
+            if (op == TokenType.Star)
             {
-                TokenType.Star => SymExpr.Mul(left, right),
-                TokenType.SlashSlash => SymExpr.FloorDiv(left, right),
-                _ => SymExpr.Mod(left, right),
-            };
+                factors.Add(right);
+                continue;
+            }
+            // // and % bind left to right with *: a*b//c is (a*b)//c.
+            var left = factors.Count == 1 ? factors[0] : SymExpr.Mul(factors);
+            factors = [op == TokenType.SlashSlash ? SymExpr.FloorDiv(left, right) : SymExpr.Mod(left, right)];
         }
-        return left;
+        return factors.Count == 1 ? factors[0] : SymExpr.Mul(factors);
     }
 
     private SymExpr ParseUnary()

@@ -79,6 +79,11 @@ public static class OnnxReader
     {
         var tensor = v.Type?.TensorType ?? throw new ModelBuildException(DiagnosticCodes.OnnxMalformed,
             $"Graph value '{v.Name}' is not a tensor; ModelBuild reads tensor inputs and outputs.", path);
+        if (tensor.Shape?.Dim.Count > TensorShapes.MaxRank)
+        {
+            throw new ModelBuildException(DiagnosticCodes.TensorSizeInvalid,
+                $"Graph value '{v.Name}' has {tensor.Shape.Dim.Count} dims, more than the {TensorShapes.MaxRank} ModelBuild reads.", path);
+        }
         var dims = tensor.Shape?.Dim.Select((d, i) => d.ValueCase switch
         {
             TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue => Dim.Of(d.DimValue),

@@ -11,7 +11,8 @@ namespace ModelBuild.Export.Pickle;
 /// Reads the pickles torch.save and TorchScript write (protocols 2 to 5) into plain values without executing anything:
 /// every global is checked against an allow-list (tensor rebuilders, storage types, OrderedDict, and for TorchScript the
 /// <c>__torch__.*</c> module classes), and the few allowed callables are interpreted here. Any other global, unknown
-/// opcode or truncated stream is an MB error naming the file.
+/// opcode or truncated stream is an MB error naming the file. Nothing grows without a bound: every opcode consumes a byte,
+/// and the values pushed and memoized are counted against <see cref="ModelReaderOptions.MaxPickleValues"/>.
 /// </summary>
 internal sealed class PickleReader
 {
@@ -55,23 +56,32 @@ internal sealed class PickleReader
 
     private readonly byte[] _data;
     private readonly string _file;
+    private readonly string _entry;
+    private readonly int _maxValues;
     private readonly bool _allowTorchScriptClasses;
     private readonly List<object?> _stack = [];
     private readonly List<int> _marks = [];
     private readonly Dictionary<long, object?> _memo = [];
     private int _pos;
+    private int _values;
 
-    private PickleReader(byte[] data, string file, bool allowTorchScriptClasses)
+    private PickleReader(byte[] data, string file, string entry, int maxValues, bool allowTorchScriptClasses)
     {
         _data = data;
         _file = file;
+        _entry = entry;
+        _maxValues = maxValues;
         _allowTorchScriptClasses = allowTorchScriptClasses;
     }
 
-    /// <summary>The value the pickle holds. <paramref name="allowTorchScriptClasses"/> admits <c>__torch__.*</c> classes.</summary>
-    public static object? Load(byte[] data, string file, bool allowTorchScriptClasses = false)
+    /// <summary>
+    /// The value the pickle holds, built from at most <paramref name="maxValues"/> values. Errors name the model
+    /// <paramref name="file"/> and the pickle's <paramref name="entry"/> in it. <paramref name="allowTorchScriptClasses"/>
+    /// admits <c>__torch__.*</c> classes.
+    /// </summary>
+    public static object? Load(byte[] data, string file, string entry, int maxValues, bool allowTorchScriptClasses = false)
     {
-        var reader = new PickleReader(data, file, allowTorchScriptClasses);
+        var reader = new PickleReader(data, file, entry, maxValues, allowTorchScriptClasses);
         try
         {
             return reader.Run();
@@ -150,13 +160,13 @@ internal sealed class PickleReader
                     break;
                 }
                 case (byte)'q': // BINPUT
-                    _memo[Byte()] = Peek();
+                    Memoize(Byte());
                     break;
                 case (byte)'r': // LONG_BINPUT
-                    _memo[UInt32()] = Peek();
+                    Memoize(UInt32());
                     break;
                 case 0x94: // MEMOIZE
-                    _memo[_memo.Count] = Peek();
+                    Memoize(_memo.Count);
                     break;
                 case (byte)'h': // BINGET
                     Push(Memo(Byte()));
@@ -311,7 +321,7 @@ internal sealed class PickleReader
         if (!allowed)
         {
             throw new ModelBuildException(DiagnosticCodes.PickleGlobalNotAllowed,
-                $"The pickle names the global '{full}', which is not on ModelBuild's allow-list of tensor and container types; it was not loaded.", _file);
+                $"The pickle '{_entry}' names the global '{Excerpt(full)}', which is not on ModelBuild's allow-list of tensor and container types; it was not loaded.", _file);
         }
         return global;
     }
@@ -325,11 +335,11 @@ internal sealed class PickleReader
             case "torch._utils._rebuild_tensor_v2":
             {
                 var storage = args[0] as StorageRef ?? throw Malformed("_rebuild_tensor_v2 needs a storage");
-                var offset = (long)args[1]!;
+                var offset = args[1] as long? ?? throw Malformed("_rebuild_tensor_v2 needs an integer storage offset");
                 var sizes = Longs(args[2]);
                 var strides = Longs(args[3]);
                 var layout = new StoredTensor(storage.DType, sizes, strides, offset);
-                layout.Validate("A pickled tensor", _file);
+                layout.Validate($"A tensor of the pickle '{_entry}'", _file);
                 return new PickledTensor(storage, layout);
             }
             case "torch._utils._rebuild_parameter" or "torch._utils._rebuild_parameter_with_state":
@@ -347,7 +357,7 @@ internal sealed class PickleReader
             case var name when TorchScriptFunctions.Contains(name):
                 return args[0];
             default:
-                throw Malformed($"'{callable.FullName}' is a type, not a function to call");
+                throw Malformed($"'{Excerpt(callable.FullName)}' is a type, not a function to call");
         }
     }
 
@@ -356,7 +366,7 @@ internal sealed class PickleReader
         if (Functions.Contains(type.FullName) || TorchScriptFunctions.Contains(type.FullName) || StorageTypes.ContainsKey(type.FullName)
             || ArgumentTypes.Contains(type.FullName) || args.Count != 0)
         {
-            throw Malformed($"'{type.FullName}' cannot be instantiated here");
+            throw Malformed($"'{Excerpt(type.FullName)}' cannot be instantiated here");
         }
         return new PickleObject(type);
     }
@@ -369,7 +379,7 @@ internal sealed class PickleReader
         {
             if (count < 0 || count > StoredTensor.MaxElements)
             {
-                throw new ModelBuildException(DiagnosticCodes.TensorSizeInvalid, $"A pickled storage claims {count} elements.", _file);
+                throw new ModelBuildException(DiagnosticCodes.TensorSizeInvalid, $"A storage of the pickle '{_entry}' claims {count} elements.", _file);
             }
             return new StorageRef(Convert.ToString(key, CultureInfo.InvariantCulture)!, dtype, count);
         }
@@ -380,7 +390,26 @@ internal sealed class PickleReader
         (value as PickleTuple ?? throw Malformed("sizes and strides must be tuples")).Items
             .Select(i => i as long? ?? throw Malformed("sizes and strides must be integers")).ToList();
 
-    private void Push(object? value) => _stack.Add(value);
+    private void Push(object? value)
+    {
+        Count();
+        _stack.Add(value);
+    }
+
+    private void Memoize(long key)
+    {
+        Count();
+        _memo[key] = Peek();
+    }
+
+    private void Count()
+    {
+        if (++_values > _maxValues)
+        {
+            throw new ModelBuildException(DiagnosticCodes.PickleTooLarge,
+                $"The pickle '{_entry}' builds more than {_maxValues} values (ModelReaderOptions.MaxPickleValues); it was not read further.", _file);
+        }
+    }
 
     private object? Peek() => _stack.Count > (_marks.Count > 0 ? _marks[^1] : 0) ? _stack[^1] : throw Malformed("its stack underflows");
 
@@ -454,10 +483,13 @@ internal sealed class PickleReader
         {
             "01" => true,
             "00" => false,
-            _ => long.TryParse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw Malformed($"'{line}' is not an integer"),
+            _ => long.TryParse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw Malformed($"'{Excerpt(line)}' is not an integer"),
         };
     }
 
+    /// <summary>Names and lines come from the file and may be megabytes long; messages quote the start.</summary>
+    private static string Excerpt(string text) => text.Length <= 200 ? text : text[..200] + "...";
+
     private ModelBuildException Malformed(string why) =>
-        new(DiagnosticCodes.PickleMalformed, $"The pickle cannot be read: {why}.", _file);
+        new(DiagnosticCodes.PickleMalformed, $"The pickle '{_entry}' cannot be read: {why}.", _file);
 }

@@ -11,22 +11,31 @@ internal sealed record PickleGlobal(string Module, string Name)
 /// <summary>A pickled tuple.</summary>
 internal sealed record PickleTuple(IReadOnlyList<object?> Items);
 
-/// <summary>A pickled dict (or OrderedDict), in insertion order; keys are compared by value.</summary>
+/// <summary>A pickled dict (or OrderedDict), in insertion order; keys are compared by value, in constant time.</summary>
 internal sealed class PickleDict
 {
+    private readonly Dictionary<object, int> _index = [];
+    private int _nullKey = -1;
+
     public List<KeyValuePair<object?, object?>> Items { get; } = [];
 
     public void Set(object? key, object? value)
     {
-        var i = Items.FindIndex(p => Equals(p.Key, key));
+        var i = key is null ? _nullKey : _index.GetValueOrDefault(key, -1);
         if (i >= 0)
         {
             Items[i] = new(key, value);
+            return;
+        }
+        if (key is null)
+        {
+            _nullKey = Items.Count;
         }
         else
         {
-            Items.Add(new(key, value));
+            _index[key] = Items.Count;
         }
+        Items.Add(new(key, value));
     }
 }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Graph;
+using ModelBuild.Engine.Safetensors;
 using ModelBuild.Engine.Symbolic;
 
 namespace ModelBuild.Export.Pt2;
@@ -172,7 +173,13 @@ internal sealed class ExportedProgramReader
             throw new ModelBuildException(DiagnosticCodes.DTypeUnsupported,
                 $"{what} has element type code {code} ({ScalarTypeName(code)}); ModelBuild handles float64/32/16, bfloat16, int64/32/16/8, uint8 and bool.", _file);
         }
-        var sizes = Required(meta, "sizes", what).EnumerateArray().Select(s => ReadDim(s, what)).ToList();
+        var sizesValue = Required(meta, "sizes", what);
+        if (sizesValue.ValueKind == JsonValueKind.Array && sizesValue.GetArrayLength() > TensorShapes.MaxRank)
+        {
+            throw new ModelBuildException(DiagnosticCodes.TensorSizeInvalid,
+                $"{Capitalized(what)} has {sizesValue.GetArrayLength()} dims, more than the {TensorShapes.MaxRank} ModelBuild reads.", _file);
+        }
+        var sizes = sizesValue.EnumerateArray().Select(s => ReadDim(s, what)).ToList();
         StoredTensor.CheckSizes(sizes.Where(d => d.IsStatic).Select(d => d.Value!.Value), what, _file);
         return new TensorMeta(dtype, sizes);
     }
@@ -185,7 +192,7 @@ internal sealed class ExportedProgramReader
         }
         if (size.TryGetProperty("as_expr", out var e))
         {
-            var text = Required(e, "expr_str", what).GetString()!;
+            var text = RequiredText(e, "expr_str", what);
             var expr = Canonical(text, what);
             return long.TryParse(expr, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var constant)
                 ? Dim.Of(constant)
@@ -240,7 +247,7 @@ internal sealed class ExportedProgramReader
                     throw new ModelBuildException(DiagnosticCodes.ArgumentKindUnsupported,
                         $"A user input is {Excerpt(arg)}; ModelBuild compiles models whose inputs are tensors.", _file);
                 }
-                var name = Required(tensor, "name", "user_input").GetString()!;
+                var name = RequiredText(tensor, "name", "user_input");
                 inputs.Add(new GraphValue(name, Meta(values, name)));
                 break;
             }
@@ -261,8 +268,8 @@ internal sealed class ExportedProgramReader
 
     private WeightSpec Weight(JsonElement body, string nameProperty, WeightKind kind, Dictionary<string, TensorMeta> values)
     {
-        var value = Required(Required(body, "arg", nameProperty), "name", nameProperty).GetString()!;
-        var state = Required(body, nameProperty, nameProperty).GetString()!;
+        var value = RequiredText(Required(body, "arg", nameProperty), "name", nameProperty);
+        var state = RequiredText(body, nameProperty, nameProperty);
         var meta = Meta(values, value);
         if (meta.Sizes.Any(d => !d.IsStatic))
         {
@@ -285,7 +292,7 @@ internal sealed class ExportedProgramReader
                     throw new ModelBuildException(DiagnosticCodes.ArgumentKindUnsupported,
                         $"A user output is {Excerpt(arg)}; ModelBuild compiles models whose outputs are tensors.", _file);
                 }
-                var name = Required(tensor, "name", "user_output").GetString()!;
+                var name = RequiredText(tensor, "name", "user_output");
                 outputs.Add(new GraphValue(name, Meta(values, name)));
                 break;
             }
@@ -312,12 +319,12 @@ internal sealed class ExportedProgramReader
 
     private GraphNode ReadNode(JsonElement node)
     {
-        var target = Required(node, "target", "a node").GetString()!;
+        var target = RequiredText(node, "target", "a node");
         var name = node.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : target;
         var where = $"node '{name}' ({target})";
         var inputs = Required(node, "inputs", where).EnumerateArray().Select(i =>
         {
-            var argName = Required(i, "name", where).GetString()!;
+            var argName = RequiredText(i, "name", where);
             var kwargOnly = i.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.Number && k.GetInt32() == 2;
             return new NamedArgument(argName, ReadArgument(Required(i, "arg", where), $"argument '{argName}' of {where}"), kwargOnly);
         }).ToList();
@@ -345,7 +352,7 @@ internal sealed class ExportedProgramReader
             "as_floats" => new FloatsArg(v.EnumerateArray().Select(x => Float(x, where)).ToList()),
             "as_bool" => new BoolArg(v.GetBoolean()),
             "as_bools" => new BoolsArg(v.EnumerateArray().Select(x => x.GetBoolean()).ToList()),
-            "as_string" => new StringArg(v.GetString()!),
+            "as_string" => new StringArg(v.ValueKind == JsonValueKind.String ? v.GetString()! : throw NotA("a string", v, where)),
             "as_sym_int" => new SymIntArg(SymIntOf(v, where)),
             "as_sym_ints" => new SymIntsArg(v.EnumerateArray().Select(x => SymIntOf(x, where)).ToList()),
             "as_sym_bool" => SymBoolOf(v, where),
@@ -354,14 +361,14 @@ internal sealed class ExportedProgramReader
             "as_scalar_type" => new ScalarTypeArg(v.GetInt32()),
             "as_layout" => new LayoutArg(v.GetInt32()),
             "as_memory_format" => new MemoryFormatArg(v.GetInt32()),
-            "as_device" => new DeviceArg(Required(v, "type", where).GetString()!,
+            "as_device" => new DeviceArg(RequiredText(v, "type", where),
                 v.TryGetProperty("index", out var index) && index.ValueKind == JsonValueKind.Number ? index.GetInt32() : null),
             _ => throw new ModelBuildException(DiagnosticCodes.ArgumentKindUnsupported,
                 $"{Capitalized(where)} is of kind '{kind}', which ModelBuild does not read.", _file),
         };
     }
 
-    private string TensorName(JsonElement t, string where) => Required(t, "name", where).GetString()!;
+    private string TensorName(JsonElement t, string where) => RequiredText(t, "name", where);
 
     private string? OptionalTensor(JsonElement t, string where)
     {
@@ -381,7 +388,7 @@ internal sealed class ExportedProgramReader
         return kind switch
         {
             "as_int" => SymInt.Of(body.GetInt64()),
-            "as_name" => SymInt.Ref(body.GetString()!),
+            "as_name" => SymInt.Ref(body.ValueKind == JsonValueKind.String && body.GetString() is { Length: > 0 } symName ? symName : throw NotA("a sym-int name", body, where)),
             _ => throw new ModelBuildException(DiagnosticCodes.ArgumentKindUnsupported,
                 $"{Capitalized(where)} holds a sym-int of kind '{kind}'.", _file),
         };
@@ -480,6 +487,18 @@ internal sealed class ExportedProgramReader
         }
         throw new ModelBuildException(DiagnosticCodes.ProgramMalformed, $"{Capitalized(where)} has no '{property}'.", _file);
     }
+
+    /// <summary>A property that must be a non-empty string (names, targets, expressions).</summary>
+    private string RequiredText(JsonElement e, string property, string where)
+    {
+        var value = Required(e, property, where);
+        return value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+            ? text
+            : throw new ModelBuildException(DiagnosticCodes.ProgramMalformed, $"{Capitalized(where)} has '{property}' {Excerpt(value)}, not a non-empty string.", _file);
+    }
+
+    private ModelBuildException NotA(string what, JsonElement value, string where) =>
+        new(DiagnosticCodes.ProgramMalformed, $"{Capitalized(where)} holds {Excerpt(value)} where {what} belongs.", _file);
 
     /// <summary>The one property of a schema union ({"as_tensor": {...}}).</summary>
     private (string Kind, JsonElement Value) Single(JsonElement union, string where)

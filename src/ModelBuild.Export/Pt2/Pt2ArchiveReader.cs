@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Graph;
@@ -58,11 +57,11 @@ public static class Pt2ArchiveReader
     {
         if (archive.Contains(entry))
         {
-            var order = Encoding.ASCII.GetString(archive.Read(entry)).Trim();
+            var order = archive.ReadShortText(entry, 16);
             if (order != "little")
             {
                 throw new ModelBuildException(DiagnosticCodes.ByteOrderUnsupported,
-                    $"The archive's data is stored {order}-endian; ModelBuild reads little-endian archives only.", archive.File);
+                    $"The archive's data is stored {order ?? "in no byte order it names"}-endian ('{archive.EntryPath(entry)}'); ModelBuild reads little-endian archives only.", archive.File);
             }
         }
     }
@@ -106,7 +105,10 @@ public static class Pt2ArchiveReader
             foreach (var item in config.EnumerateObject())
             {
                 var usePickle = item.Value.TryGetProperty("use_pickle", out var p) && p.ValueKind == JsonValueKind.True;
-                result[item.Name] = new WeightConfig(item.Value.GetProperty("path_name").GetString()!, usePickle,
+                var pathName = item.Value.GetProperty("path_name");
+                result[item.Name] = new WeightConfig(
+                    pathName.ValueKind == JsonValueKind.String ? pathName.GetString()! : throw new InvalidOperationException($"'{item.Name}' has no string path_name"),
+                    usePickle,
                     item.Value.GetProperty("tensor_meta").Clone());
             }
             return result;
@@ -129,7 +131,7 @@ public static class Pt2ArchiveReader
             return new Weight(spec.ValueName, spec.StateName, spec.Kind, spec.Meta, () =>
             {
                 using var a = reopen();
-                return TorchSaveArchive.ReadSingleTensor(a.Read(entry), $"{path}:{entry}", options);
+                return TorchSaveArchive.ReadSingleTensor(a, entry, options);
             });
         }
         var stored = ExportedProgramReader.ReadStoredTensor(config.TensorMeta, $"weight '{spec.StateName}'", path);

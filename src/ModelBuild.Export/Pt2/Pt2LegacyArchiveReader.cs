@@ -40,7 +40,7 @@ public static class Pt2LegacyArchiveReader
             return new Weight(spec.ValueName, spec.StateName, spec.Kind, spec.Meta, () =>
             {
                 using var outer = ModelArchive.Open(path, options);
-                using var inner = ModelArchive.Open(outer.Read(entry), $"{path}:{entry}", options);
+                using var inner = outer.OpenNested(entry);
                 return TorchSaveArchive.TensorBytes(inner, TorchSaveArchive.Prefix(inner), tensor, $"Weight '{spec.StateName}'");
             });
         }).ToList();
@@ -74,9 +74,9 @@ public static class Pt2LegacyArchiveReader
         {
             return new TensorFile(entry, tensors);
         }
-        using var inner = ModelArchive.Open(archive.Read(entry), $"{archive.File}:{entry}", options);
+        using var inner = archive.OpenNested(entry);
         var prefix = TorchSaveArchive.Prefix(inner);
-        if (TorchSaveArchive.Load(inner, prefix) is not PickleDict dict)
+        if (TorchSaveArchive.Load(inner, prefix, options) is not PickleDict dict)
         {
             throw new ModelBuildException(DiagnosticCodes.PickleMalformed, $"'{entry}' does not hold a dict of tensors.", archive.File);
         }

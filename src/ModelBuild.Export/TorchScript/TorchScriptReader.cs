@@ -18,6 +18,11 @@ public static partial class TorchScriptReader
 {
     public const string Format = "torchscript";
 
+    /// <summary>Deeper than any model's module tree (torchvision's and Hugging Face's stay under 20).</summary>
+    private const int MaxModuleDepth = 256;
+
+    private const int MaxNameLength = 4096;
+
     internal static bool Recognizes(IReadOnlyList<string> entryNames) =>
         entryNames.Any(e => e.EndsWith("/data.pkl", StringComparison.Ordinal) && e.Count(c => c == '/') == 1) &&
         entryNames.Any(e => e.Contains("/code/", StringComparison.Ordinal));
@@ -32,20 +37,20 @@ public static partial class TorchScriptReader
     internal static ModelGraph Read(ModelArchive archive, string path, ModelReaderOptions options)
     {
         var prefix = TorchSaveArchive.Prefix(archive);
-        var root = TorchSaveArchive.Load(archive, prefix, allowTorchScriptClasses: true) as PickleObject
+        var root = TorchSaveArchive.Load(archive, prefix, options, allowTorchScriptClasses: true) as PickleObject
             ?? throw new ModelBuildException(DiagnosticCodes.TorchScriptMalformed, "data.pkl does not hold a module.", path);
 
         var code = new ClassCode(archive, prefix);
         var forward = code.Forward(root.Type);
-        var traced = TracedInputs(archive, prefix);
+        var traced = TracedInputs(archive, prefix, options);
 
         var inputs = forward.Select((p, i) => new GraphValue(p.Name,
             new TensorMeta(traced is not null && i < traced.Count ? traced[i].Storage.DType : Engine.Safetensors.TensorDType.F32, []))).ToList();
 
         var weights = new List<Weight>();
-        CollectWeights(root, "", code, archive, path, options, prefix, weights);
+        CollectWeights(root, code, archive, path, options, prefix, weights);
         var constants = archive.Contains($"{prefix}/constants.pkl")
-            ? TorchSaveArchive.Tensors(TorchSaveArchive.Load(archive, prefix, "constants.pkl")).ToList()
+            ? TorchSaveArchive.Tensors(TorchSaveArchive.Load(archive, prefix, options, "constants.pkl")).ToList()
             : [];
         for (var i = 0; i < constants.Count; i++)
         {
@@ -53,7 +58,7 @@ public static partial class TorchScriptReader
         }
 
         var version = new[] { $"{prefix}/version", $"{prefix}/.data/version" }.Where(archive.Contains)
-            .Select(e => Encoding.ASCII.GetString(archive.Read(e)).Trim()).FirstOrDefault();
+            .Select(e => archive.ReadShortText(e, 64)).FirstOrDefault();
         return new ModelGraph
         {
             Name = Pt2LegacyArchiveReader.ModelName(path),
@@ -71,42 +76,64 @@ public static partial class TorchScriptReader
     }
 
     /// <summary>The tensors tracing recorded for <c>forward</c>; null when the archive was scripted, not traced.</summary>
-    private static List<PickledTensor>? TracedInputs(ModelArchive archive, string prefix)
+    private static List<PickledTensor>? TracedInputs(ModelArchive archive, string prefix, ModelReaderOptions options)
     {
         if (!archive.Contains($"{prefix}/traced_inputs.pkl"))
         {
             return null;
         }
-        var value = TorchSaveArchive.Load(archive, prefix, "traced_inputs.pkl");
+        var value = TorchSaveArchive.Load(archive, prefix, options, "traced_inputs.pkl");
         return value is PickleDict dict && dict.Items.FirstOrDefault(p => p.Key as string == "forward").Value is { } forward
             ? TorchSaveArchive.Tensors(forward).ToList()
             : null;
     }
 
-    private static void CollectWeights(PickleObject module, string path, ClassCode code, ModelArchive archive, string file,
+    /// <summary>
+    /// The tensors in the state of the module tree, named by their paths. Walked with a stack, each module once and at
+    /// most <see cref="MaxModuleDepth"/> deep: through the memo a pickle can make a module its own child.
+    /// </summary>
+    private static void CollectWeights(PickleObject root, ClassCode code, ModelArchive archive, string file,
         ModelReaderOptions options, string prefix, List<Weight> weights)
     {
-        if (module.State is not PickleDict state)
+        var pending = new Stack<(PickleObject Module, string Path, int Depth)>();
+        pending.Push((root, "", 0));
+        var seen = new HashSet<PickleObject>(ReferenceEqualityComparer.Instance);
+        while (pending.Count > 0)
         {
-            return;
-        }
-        var (parameters, buffers) = code.Members(module.Type);
-        foreach (var (key, value) in state.Items)
-        {
-            if (key is not string name)
+            var (module, path, depth) = pending.Pop();
+            if (!seen.Add(module) || module.State is not PickleDict state)
             {
                 continue;
             }
-            var full = path.Length == 0 ? name : $"{path}.{name}";
-            switch (value)
+            var (parameters, buffers) = code.Members(module.Type);
+            var children = new List<(PickleObject, string, int)>();
+            foreach (var (key, value) in state.Items)
             {
-                case PickledTensor tensor:
-                    var kind = parameters.Contains(name) ? WeightKind.Parameter : buffers.Contains(name) ? WeightKind.Buffer : WeightKind.Constant;
-                    weights.Add(StoredWeight(full, kind, tensor, "data", archive, file, options, prefix));
-                    break;
-                case PickleObject child:
-                    CollectWeights(child, full, code, archive, file, options, prefix, weights);
-                    break;
+                if (key is not string name)
+                {
+                    continue;
+                }
+                if (depth >= MaxModuleDepth || path.Length + name.Length >= MaxNameLength)
+                {
+                    throw new ModelBuildException(DiagnosticCodes.TorchScriptMalformed,
+                        $"The TorchScript archive cannot be read: its modules nest deeper than {MaxModuleDepth} levels or have a path longer than {MaxNameLength} characters.", file);
+                }
+                var full = path.Length == 0 ? name : $"{path}.{name}";
+                switch (value)
+                {
+                    case PickledTensor tensor:
+                        var kind = parameters.Contains(name) ? WeightKind.Parameter : buffers.Contains(name) ? WeightKind.Buffer : WeightKind.Constant;
+                        weights.Add(StoredWeight(full, kind, tensor, "data", archive, file, options, prefix));
+                        break;
+                    case PickleObject child:
+                        children.Add((child, full, depth + 1));
+                        break;
+                }
+            }
+            // Children in reverse onto the stack, so that modules are walked in the order the state lists them.
+            for (var i = children.Count - 1; i >= 0; i--)
+            {
+                pending.Push(children[i]);
             }
         }
     }
@@ -127,6 +154,7 @@ public static partial class TorchScriptReader
     private sealed partial class ClassCode(ModelArchive archive, string prefix)
     {
         private readonly Dictionary<string, string> _files = [];
+        private readonly Dictionary<PickleGlobal, (HashSet<string>, HashSet<string>)> _members = [];
 
         public IReadOnlyList<(string Name, string Annotation)> Forward(PickleGlobal type)
         {
@@ -143,10 +171,16 @@ public static partial class TorchScriptReader
                 .ToList();
         }
 
+        /// <summary>The class's parameter and buffer names, found once per class however many modules share it.</summary>
         public (HashSet<string> Parameters, HashSet<string> Buffers) Members(PickleGlobal type)
         {
-            var body = ClassBody(type) ?? "";
-            return (NameList(body, "__parameters__"), NameList(body, "__buffers__"));
+            if (!_members.TryGetValue(type, out var members))
+            {
+                var body = ClassBody(type) ?? "";
+                members = (NameList(body, "__parameters__"), NameList(body, "__buffers__"));
+                _members[type] = members;
+            }
+            return members;
         }
 
         /// <summary>Splits "a: Tensor, b: Tuple[Tensor, Tensor]" at the commas outside brackets.</summary>
@@ -178,7 +212,7 @@ public static partial class TorchScriptReader
 
         private static HashSet<string> NameList(string body, string member)
         {
-            var match = Regex.Match(body, $@"^\s*{member}\s*=\s*\[(?<names>[^\]]*)\]", RegexOptions.Multiline);
+            var match = Regex.Match(body, $@"^[ \t]*{member}[ \t]*=[ \t]*\[(?<names>[^\]]*)\]", RegexOptions.Multiline | RegexOptions.NonBacktracking);
             return match.Success
                 ? match.Groups["names"].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     .Select(n => n.Trim('"', '\'')).ToHashSet(StringComparer.Ordinal)
@@ -205,7 +239,9 @@ public static partial class TorchScriptReader
         private ModelBuildException Malformed(string why) =>
             new(DiagnosticCodes.TorchScriptMalformed, $"The TorchScript archive cannot be read: {why}.", archive.File);
 
-        [GeneratedRegex(@"def forward\((?<params>[^)]*)\)", RegexOptions.Singleline)]
+        // NonBacktracking: linear in the code's length, where a backtracking scan for ')' after each of many
+        // 'def forward(' would be quadratic.
+        [GeneratedRegex(@"def forward\((?<params>[^)]*)\)", RegexOptions.Singleline | RegexOptions.NonBacktracking)]
         private static partial Regex ForwardSignature();
     }
 }
