@@ -1,8 +1,10 @@
 namespace ModelBuild.Lowering.Onnx;
 
 /// <summary>
-/// Sizes computed at run time as 0-d int64 values (Python's semantics for // and %), and the assertions torch.export
-/// inserts, which the compiler proves from the ranges and the runtime's input checks enforce: they emit nothing.
+/// Sizes computed at run time as 0-d int64 values (Python's semantics for // and %). Of the assertions torch.export
+/// inserts, only <c>_assert_tensor_metadata</c> lowers (to nothing: ONNX Runtime checks types itself); the checks of
+/// values (<c>_assert_scalar</c>, <c>sym_constrain_range</c>, <c>_assert_async</c>) have no rule, so the partitioner
+/// leaves them to TorchSharp, which runs them as the coded runtime checks they are (MB5007).
 /// </summary>
 internal static partial class LoweringRules
 {
@@ -25,13 +27,6 @@ internal static partial class LoweringRules
             var y = a.SymScalar("b");
             return a.B.Op("Div", [a.B.Op("Sub", [x, a.B.Op("Mod", [x, y])]), y]);
         });
-        foreach (var assertion in new[]
-        {
-            "aten._assert_scalar.default", "aten._assert_tensor_metadata.default", "aten.sym_constrain_range.default",
-            "aten.sym_constrain_range_for_size.default", "aten._assert_async.msg",
-        })
-        {
-            t.Multi(assertion, a => new object?[a.Node.Outputs.Count]);
-        }
+        t.Multi("aten._assert_tensor_metadata.default", a => new object?[a.Node.Outputs.Count]);
     }
 }

@@ -45,15 +45,16 @@ public sealed class EngineFileTests
              new NamedArgument("", new GraphArg("false_graph_0", branch with { Nodes = [], Outputs = [new TensorArg("a")] })), new NamedArgument("", new TensorsArg(["x"]))],
             [new TensorArg("y")]);
         var ge = new GraphNode("_operator.ge", [new NamedArgument("a", new SymFloatArg(null, "f")), new NamedArgument("b", new SymFloatArg(0.5, null))], [new SymBoolArg(null, "ge")]);
-        var plan = new ExecutionPlan(["x"], ["y"], [new PlanBlock("torch", ["x"], ["y"]) { Nodes = [ge, cond], OpCount = 2 }]);
+        var item = new GraphNode("torch.ops.aten.item.default", [new NamedArgument("self", new TensorArg("x"))], [new SymFloatArg(null, "f")]);
+        var plan = new ExecutionPlan(["x"], ["y", "x"], [new PlanBlock("torch", ["x"], ["y", "x"]) { Nodes = [item, ge, cond], OpCount = 3 }]);
 
         var read = EngineFile.Read(EngineFile.Write(SampleManifest() with { MutatedInputs = ["x"] }, plan, SampleWeights()), "e", Runtime);
 
         var nodes = read.Plan.Blocks.Single().Nodes!;
-        CollectionAssert.AreEqual(ge.Inputs.ToList(), nodes[0].Inputs.ToList());
-        CollectionAssert.AreEqual(ge.Outputs.ToList(), nodes[0].Outputs.ToList());
-        Assert.AreEqual(new SymBoolArg(null, "ge"), nodes[1].Inputs[0].Value);
-        var subgraphs = nodes[1].Subgraphs().ToList();
+        CollectionAssert.AreEqual(ge.Inputs.ToList(), nodes[1].Inputs.ToList());
+        CollectionAssert.AreEqual(ge.Outputs.ToList(), nodes[1].Outputs.ToList());
+        Assert.AreEqual(new SymBoolArg(null, "ge"), nodes[2].Inputs[0].Value);
+        var subgraphs = nodes[2].Subgraphs().ToList();
         Assert.HasCount(2, subgraphs);
         Assert.AreEqual("torch.ops.aten.relu.default", subgraphs[0].Nodes.Single().Target);
         CollectionAssert.AreEqual(branch.Inputs.ToList(), subgraphs[0].Inputs.ToList());

@@ -163,10 +163,7 @@ public sealed class HandBuiltNodeTests
             .Node("_operator.mod", [new SymIntArg(S("g"))], null, ("a", new SymIntArg(S("e"))), ("b", I(4)))
             .Node("_operator.sub", [new SymIntArg(S("h"))], null, ("a", new SymIntArg(S("numel"))), ("b", I(12)))
             .Node("_operator.add", [new SymIntArg(S("k"))], null, ("a", new SymIntArg(S("h"))), ("b", new SymIntArg(S("f"))))
-            .Node("aten._assert_scalar.default", [], null, ("self", new SymIntArg(S("f"))), ("assert_msg", new StringArg("f > 0")))
-            .Node("aten.sym_constrain_range.default", [], null, ("size", new SymIntArg(S("f"))), ("min", I(0)), ("max", I(100)))
-            .Node("aten.sym_constrain_range_for_size.default", [], null, ("size", new SymIntArg(S("g"))))
-            .Node("aten._assert_async.msg", [], null, ("self", T("x")), ("assert_msg", new StringArg("x")))
+            .Node("aten._assert_tensor_metadata.default", [], null, ("a", T("x")))
             .Node("aten.arange.start", "y", ("start", new SymIntArg(S("g"))), ("end", new SymIntArg(S("k"))))
             .Dims("y", "u0").Out("y");
     }

@@ -9,7 +9,6 @@ namespace ModelBuild.Runtime.Torch.Tests;
 [TestClass]
 public sealed class HigherOrderKernelTests
 {
-    private const string Hop = "torch.ops.higher_order.";
 
     private static NamedArgument P(Argument value) => new("", value);
 
@@ -31,7 +30,7 @@ public sealed class HigherOrderKernelTests
         var relu = Sub(["a"], ["r"], Unary("aten.relu.default", "a", "r"));
         var neg = Sub(["a"], ["r"], Unary("aten.neg.default", "a", "r"));
         var x = tensor(new[] { -1f, 2f });
-        GraphNode Cond(Argument predicate) => new(Hop + "cond", [P(predicate), Graph("true_graph_0", relu), Graph("false_graph_0", neg), P(new TensorsArg(["x"]))], [new TensorArg("y")]);
+        GraphNode Cond(Argument predicate) => new("torch.ops.higher_order.cond", [P(predicate), Graph("true_graph_0", relu), Graph("false_graph_0", neg), P(new TensorsArg(["x"]))], [new TensorArg("y")]);
 
         CollectionAssert.AreEqual(new[] { 0f, 2f }, RunOne(Cond(new TensorArg("p")), ["x", "p"], x, tensor(true))[0].data<float>().ToArray());
         CollectionAssert.AreEqual(new[] { 1f, -2f }, RunOne(Cond(new TensorArg("p")), ["x", "p"], x, tensor(false))[0].data<float>().ToArray());
@@ -49,7 +48,7 @@ public sealed class HigherOrderKernelTests
             new GraphNode(Full("aten.add.Tensor"), [T("self", "i"), I("other", 1)], [new TensorArg("i1")]),
             new GraphNode(Full("aten.mul.Tensor"), [T("self", "h"), T("other", "w")], [new TensorArg("h1")]),
         ]);
-        var node = new GraphNode(Hop + "while_loop", [Graph("cond", condition), Graph("body", body), P(new TensorsArg(["zero", "x"])), P(new TensorsArg(["w"]))],
+        var node = new GraphNode("torch.ops.higher_order.while_loop", [Graph("cond", condition), Graph("body", body), P(new TensorsArg(["zero", "x"])), P(new TensorsArg(["w"]))],
             [new TensorArg("n"), new TensorArg("y")]);
 
         var outputs = RunOne(node, ["zero", "x", "w"], tensor(0L), tensor(new[] { 1f, 2f }), tensor(new[] { 2f, 3f }));
@@ -64,7 +63,7 @@ public sealed class HigherOrderKernelTests
         using var scope = NewDisposeScope();
         var never = new Subgraph([new TensorArg("h")], [new TensorArg("go")], [new GraphNode(Full("aten.lt.Scalar"), [T("self", "h"), I("other", -5)], [new TensorArg("go")])]);
         var body = Sub(["h"], ["h1"], Unary("aten.neg.default", "h", "h1"));
-        var node = new GraphNode(Hop + "while_loop", [Graph("cond", never), Graph("body", body), P(new TensorsArg(["x"])), P(new TensorsArg([]))], [new TensorArg("y")]);
+        var node = new GraphNode("torch.ops.higher_order.while_loop", [Graph("cond", never), Graph("body", body), P(new TensorsArg(["x"])), P(new TensorsArg([]))], [new TensorArg("y")]);
         var x = tensor(3f);
 
         var y = RunOne(node, ["x"], x)[0];
@@ -80,7 +79,7 @@ public sealed class HigherOrderKernelTests
         var body = new Subgraph([new TensorArg("row"), new TensorArg("w")], [new TensorArg("s")],
             [new GraphNode(Full("aten.mul.Tensor"), [T("self", "row"), T("other", "w")], [new TensorArg("p")]),
              new GraphNode(Full("aten.sum.default"), [T("self", "p")], [new TensorArg("s")])]);
-        var node = new GraphNode(Hop + "map_impl", [Graph("body_graph_0", body), P(new TensorsArg(["xs"])), P(new TensorsArg(["w"]))], [new TensorArg("y")]);
+        var node = new GraphNode("torch.ops.higher_order.map_impl", [Graph("body_graph_0", body), P(new TensorsArg(["xs"])), P(new TensorsArg(["w"]))], [new TensorArg("y")]);
 
         var y = RunOne(node, ["xs", "w"], tensor(new[] { 1f, 2f, 3f, 4f }, [2, 2]), tensor(new[] { 10f, 1f }))[0];
 
@@ -93,7 +92,7 @@ public sealed class HigherOrderKernelTests
     {
         using var scope = NewDisposeScope();
         var region = Sub(["a"], ["s"], Unary("aten.sigmoid.default", "a", "s"));
-        var node = new GraphNode(Hop + "wrap_with_set_grad_enabled", [P(new BoolArg(false)), Graph("submod_1", region), P(new TensorArg("x"))], [new TensorArg("y")]);
+        var node = new GraphNode("torch.ops.higher_order.wrap_with_set_grad_enabled", [P(new BoolArg(false)), Graph("submod_1", region), P(new TensorArg("x"))], [new TensorArg("y")]);
         var x = Random(3, 4);
 
         AssertClose(x.sigmoid(), RunOne(node, ["x"], x)[0]);
@@ -105,7 +104,7 @@ public sealed class HigherOrderKernelTests
         using var scope = NewDisposeScope();
         var region = new Subgraph([new TensorArg("a"), new TensorArg("w")], [new TensorArg("l")],
             [new GraphNode(Full("aten.linear.default"), [T("input", "a"), T("weight", "w")], [new TensorArg("l")])]);
-        GraphNode Autocast(bool enabled) => new(Hop + "wrap_with_autocast",
+        GraphNode Autocast(bool enabled) => new("torch.ops.higher_order.wrap_with_autocast",
             [P(new StringArg("cpu")), P(new ScalarTypeArg(ExportScalarTypes.ToCode(Engine.Safetensors.TensorDType.BF16))), P(new BoolArg(enabled)), P(new BoolArg(false)),
              Graph("submod_1", region), P(new TensorArg("x")), P(new TensorArg("w"))], [new TensorArg("y")]);
         var x = Random(2, 8);

@@ -30,6 +30,9 @@ public sealed class SymbolicKernelTests
         Assert.IsTrue((bool)Sym("_operator.lt", Out, F, U0));
         Assert.IsFalse((bool)Sym("torch.sym_not", Out, new SymBoolArg(null, "yes")));
         Assert.IsTrue((bool)Sym("_operator.and_", Out, new SymBoolArg(null, "yes"), new SymBoolArg(true, null)));
+        Assert.IsTrue((bool)Sym("_operator.gt", Out, U0, F));
+        Assert.IsFalse((bool)Sym("_operator.ne", Out, U0, new IntArg(7)));
+        Assert.IsTrue((bool)Sym("_operator.or_", Out, new SymBoolArg(false, null), new SymBoolArg(null, "yes")));
     }
 
     [TestMethod]
@@ -42,6 +45,27 @@ public sealed class SymbolicKernelTests
         Assert.AreEqual(2L, Sym("torch.sym_int", IntOut, F));
         Assert.AreEqual(7L, Sym("torch.sym_max", IntOut, F, U0));
         Assert.AreEqual(2.5, Sym("torch.sym_ite", FloatOut, new SymBoolArg(false, null), U0, F));
+        Assert.AreEqual(2.5, Sym("torch.sym_min", FloatOut, F, U0));
+        Assert.AreEqual(7L, Sym("_operator.pos", IntOut, U0));
+        Assert.AreEqual(7.0, Sym("torch.sym_float", FloatOut, U0));
+        Assert.AreEqual(-2L, Sym("math.trunc", IntOut, new FloatArg(-2.5)));
+        Assert.AreEqual(Math.Sqrt(7), Sym("torch.sym_sqrt", FloatOut, U0));
+    }
+
+    [TestMethod]
+    [DataRow("aten._assert_async.msg")]
+    [DataRow("aten._assert_async.default")]
+    public void AssertAsync_ChecksTheTensorsTruth(string target)
+    {
+        using var scope = NewDisposeScope();
+        var values = new Dictionary<string, object> { ["yes"] = tensor(1f), ["no"] = tensor(false) };
+        GraphNode Assertion(string name) => new(Full(target), [T("self", name), .. target.EndsWith(".msg", StringComparison.Ordinal) ? [S("assert_msg", "x must be positive")] : Array.Empty<NamedArgument>()], []);
+
+        Assert.IsEmpty(OpKernels.Invoke(Assertion("yes"), n => values[n]));
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => OpKernels.Invoke(Assertion("no"), n => values[n]));
+
+        Assert.AreEqual(DiagnosticCodes.RuntimeAssertionFailed, e.Code);
+        StringAssert.Contains(e.Message, target.EndsWith(".msg", StringComparison.Ordinal) ? "x must be positive" : "assertion failed");
     }
 
     [TestMethod]

@@ -46,7 +46,7 @@ public sealed class FaultCommandTests
     }
 
     [TestMethod]
-    public void Compile_WithLibtorchMissing_IsMB0005NamingTheModel()
+    public void Compile_WithLibtorchMissing_IsMB0010NamingTheModel()
     {
         // modelc's managed files without runtimes/ (libtorch, LibTorchSharp), and a NuGet cache TorchSharp cannot fall back on.
         var bare = Directory.CreateDirectory(Path.Combine(Work, "bare-modelc")).FullName;
@@ -62,7 +62,7 @@ public sealed class FaultCommandTests
             "compile", model, "-o", engine);
 
         Assert.AreEqual(1, compile.Code);
-        StringAssert.StartsWith(compile.Stderr, $"modelc: error MB0005: {model}: libtorch's native libraries cannot be loaded: ");
+        StringAssert.StartsWith(compile.Stderr, $"modelc: error MB0010: {model}: modelc runs models on libtorch ");
         StringAssert.Contains(compile.Stderr, "MODELBUILD_LIBTORCH_DIR");
         Assert.IsFalse(File.Exists(engine));
     }

@@ -72,7 +72,7 @@ public sealed class HostileInputCommandTests
     public void EveryCommand_AnEngineWithANullWhereTheRuntimeNeedsAValue_IsMB4012NamingTheField(string command)
     {
         var engine = Path.Combine(Work, "null.mbengine");
-        File.WriteAllBytes(engine, EngineEditor.Edit(File.ReadAllBytes(SeedEngine()), (_, plan) => plan["nodes"]![0]!["outputs"]![0]!["name"] = null));
+        File.WriteAllBytes(engine, EngineEditor.Edit(File.ReadAllBytes(SeedEngine()), (_, plan) => plan["blocks"]![0]!["nodes"]![0]!["outputs"]![0]!["name"] = null));
         var cases = TestPaths.Fixture("seed_linear_dynamic", "cases.safetensors");
         string[] args = command switch
         {
@@ -107,7 +107,7 @@ public sealed class HostileInputCommandTests
         var engine = Path.Combine(Work, "seed.mbengine");
         if (!File.Exists(engine))
         {
-            var compile = ModelcProcess.Run("compile", TestPaths.Fixture("seed_linear_dynamic", "model.pt2"), "-o", engine);
+            var compile = ModelcProcess.Run("compile", TestPaths.Fixture("seed_linear_dynamic", "model.pt2"), "-o", engine, "--backend", "torch");
             Assert.AreEqual(0, compile.Code, compile.Stderr);
         }
         return engine;

@@ -19,7 +19,7 @@ public static class CudaGraphCapture
         // random numbers
         "aten.rand", "aten.randn", "aten.randint", "aten.rand_like", "aten.randn_like", "aten.randint_like", "aten.randperm",
         "aten.bernoulli", "aten.multinomial", "aten.normal", "aten.uniform", "aten.exponential", "aten.dropout",
-        "aten.native_dropout", "aten.rrelu",
+        "aten.native_dropout", "aten.rrelu", "aten.cauchy", "aten.geometric", "aten.log_normal", "aten.random",
         // data-dependent control flow
         "torch.ops.higher_order.cond", "torch.ops.higher_order.while_loop", "cond", "while_loop",
     ];

@@ -192,7 +192,8 @@ internal sealed class EngineContentValidator
             for (var j = 0; j < node.Inputs.Count; j++)
             {
                 var input = Present(node.Inputs[j], $"{at}.inputs[{j}]");
-                Text(input.Name, $"{at}.inputs[{j}].name");
+                // Higher-order operators pass their operands positionally, with empty names.
+                Present(input.Name, $"{at}.inputs[{j}].name");
                 foreach (var name in Reads(Present(input.Value, $"{at}.inputs[{j}].value"), $"{at}.inputs[{j}].value"))
                 {
                     if (!available.Contains(name))
@@ -292,11 +293,11 @@ internal sealed class EngineContentValidator
         {
             throw Inconsistent($"plan.inputs ({string.Join(", ", plan.Inputs)}) differ from manifest.inputs ({string.Join(", ", manifest.Inputs.Select(i => i.Name))})");
         }
-        // After the model's outputs, the plan returns the new values of the inputs it writes in place.
-        if (plan.Outputs.Count != manifest.Outputs.Count + manifest.MutatedInputs.Count
-            || !plan.Outputs.Take(manifest.Outputs.Count).SequenceEqual(manifest.Outputs.Select(o => o.Name), StringComparer.Ordinal))
+        // Outputs pair by position (a value the plan casts back to fp32 at the boundary has a name of its own); after the
+        // model's outputs, the plan returns the new values of the inputs the model writes in place.
+        if (plan.Outputs.Count != manifest.Outputs.Count + manifest.MutatedInputs.Count)
         {
-            throw Inconsistent($"plan.outputs ({string.Join(", ", plan.Outputs)}) differ from manifest.outputs ({string.Join(", ", manifest.Outputs.Select(o => o.Name))}) and its {manifest.MutatedInputs.Count} mutated inputs");
+            throw Inconsistent($"plan.outputs has {plan.Outputs.Count} values for manifest.outputs' {manifest.Outputs.Count} and {manifest.MutatedInputs.Count} mutated inputs");
         }
         var unknown = manifest.MutatedInputs.Where(m => !manifest.Inputs.Any(i => i.Name == m)).ToList();
         if (unknown.Count > 0)

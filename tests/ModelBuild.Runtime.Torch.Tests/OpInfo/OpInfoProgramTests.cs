@@ -104,7 +104,8 @@ public sealed partial class OpInfoProgramTests
         : "torch";
 
     /// <summary>
-    /// The targets the kernel unit tests of this project name: literals (<c>"aten.celu.default"</c>), and targets a data
+    /// The targets the kernel unit tests of this project name: literals (<c>"aten.celu.default"</c>, <c>"torch.sym_not"</c>,
+    /// <c>"torch.ops.higher_order.cond"</c>), and targets a data
     /// row completes (<c>$"aten.{op}.Tensor"</c> with <c>[DataRow("__and__")]</c>).
     /// </summary>
     private static HashSet<string> UnitTestedTargets()
@@ -121,7 +122,7 @@ public sealed partial class OpInfoProgramTests
         return targets;
     }
 
-    [GeneratedRegex("\"((?:aten|_operator)\\.[A-Za-z0-9_]+(?:\\.[A-Za-z0-9_]+)?)\"")]
+    [GeneratedRegex("\"(?:torch\\.ops\\.)?((?:aten|_operator|torch|math|higher_order)\\.[A-Za-z0-9_]+(?:\\.[A-Za-z0-9_]+)?)\"")]
     private static partial Regex TargetLiteral();
 
     [GeneratedRegex("\\$\"aten\\.\\{[A-Za-z]+\\}\\.([A-Za-z0-9_]+)\"")]

@@ -76,7 +76,8 @@ internal static class OpProgramRunner
         return op.StartsWith("aten.rand", StringComparison.Ordinal) && op != "aten.rand_like" && !op.StartsWith("aten.randperm_", StringComparison.Ordinal)
             || op.StartsWith("aten.bernoulli", StringComparison.Ordinal) || op.StartsWith("aten.normal", StringComparison.Ordinal)
             || op.StartsWith("aten.multinomial", StringComparison.Ordinal) || op.StartsWith("aten.uniform", StringComparison.Ordinal)
-            || op.StartsWith("aten.exponential", StringComparison.Ordinal)
+            || op.StartsWith("aten.exponential", StringComparison.Ordinal) || op.StartsWith("aten.cauchy", StringComparison.Ordinal)
+            || op.StartsWith("aten.geometric", StringComparison.Ordinal) || op.StartsWith("aten.log_normal", StringComparison.Ordinal)
             || (op.Contains("dropout", StringComparison.Ordinal) && Constant(node, "train") is BoolArg { Value: true } && Constant(node, "p") is FloatArg { Value: > 0 })
             || (op.StartsWith("aten.rrelu", StringComparison.Ordinal) && Constant(node, "training") is BoolArg { Value: true })
             || (op.StartsWith("aten.scaled_dot_product_attention", StringComparison.Ordinal) && Constant(node, "dropout_p") is FloatArg { Value: > 0 });
@@ -107,7 +108,8 @@ internal static class OpProgramRunner
             }
 
             var inputs = Enumerable.Range(0, program.Inputs).Select(i => (object)suite.Cases.ToTensor($"{program.Id}.in.{i}")).ToList();
-            var outputs = executor.Run(inputs);
+            // The new values of inputs the op writes in place (embedding's max_norm renormalizes its weight) come after its outputs.
+            var outputs = executor.Run(inputs)[..^graph.MutatedInputs.Count];
             if (outputs.Length != program.Outputs)
             {
                 return $"{outputs.Length} outputs, PyTorch gave {program.Outputs}";
