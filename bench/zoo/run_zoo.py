@@ -114,7 +114,7 @@ class Runner:
                 row[f"blocks_{backend}"] = match.group(2)
                 if match.group(3):
                     row[f"candidates_{backend}"] = {c.split()[0]: float(c.split()[1]) for c in match.group(3).split(", ")}
-        vcode, vout, verr, _ = self.modelc(["verify", engine, "--cases", cases], self.args.timeout)
+        vcode, vout, verr, _ = self.modelc(["verify", engine, "--cases", cases], min(self.args.timeout, max(20, self.left())))
         last = (vout.strip().splitlines() or [""])[-1]
         if re.match(r"\d+ passed, \d+ failed", last):
             row[f"verify_{backend}"] = last
@@ -175,10 +175,11 @@ def main():
     parser.add_argument("--bench-seconds", type=float, default=3)
     parser.add_argument("--deadline-s", type=float, default=1e9)
     parser.add_argument("--report", help="only rewrite the table from this results.jsonl")
+    parser.add_argument("--no-timings", action="store_true", help="with --report: the compile and verify columns only")
     parser.add_argument("models", nargs="*")
     args = parser.parse_args()
     if args.report:
-        write_table([json.loads(l) for l in open(args.report)], args.out, args.backends.split(","))
+        write_table([json.loads(l) for l in open(args.report)], args.out, args.backends.split(","), not args.no_timings)
         return
     dirs = args.models_dir + ([args.zoo] if args.zoo else [])
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -226,7 +227,7 @@ def fmt(value, digits=1):
     return "" if value is None else f"{value:,.{digits}f}"
 
 
-def write_table(rows, path, backends):
+def write_table(rows, path, backends, timings=True):
     lines = []
     for backend in backends:
         ran = [r for r in rows if r.get(f"compile_{backend}") not in (None, "not run")]
@@ -236,7 +237,7 @@ def write_table(rows, path, backends):
             good = [r for r in ok if r["source"] == source]
             lines.append(f"- `--backend {backend}`, {source}: **{len(good)} of {len(of_source)}** compile and pass every case in "
                          f"`modelc verify` ({100 * len(good) / max(1, len(of_source)):.0f}%).")
-    timed = [r for r in rows if "mb_us" in r.get("bench", {})]
+    timed = [r for r in rows if "mb_us" in r.get("bench", {})] if timings else []
     vs_ort = [(r["bench"]["mb_us"] / r["bench"]["ort_us"], r["model"]) for r in timed if "ort_us" in r["bench"]]
     vs_ts = [(r["bench"]["mb_us"] / r["bench"]["ts_us"], r["model"]) for r in timed if "ts_us" in r["bench"]]
     if vs_ort:
@@ -252,9 +253,10 @@ def write_table(rows, path, backends):
         for source in sorted({r["source"] for r in timed}):
             sub = [r["bench"]["mb_us"] / r["bench"]["ort_us"] for r in timed if r["source"] == source and "ort_us" in r["bench"]]
             lines.append(f"  - {source}: ModelBuild / ONNX Runtime geometric mean {geomean(sub):.3f} over {len(sub)} models.")
-    lines += ["", "| model | source | library | family | nodes | " + " | ".join(f"{b}" for b in backends)
-              + " | chosen (blocks) | ModelBuild us | ORT us | TorchScript us | MB/ORT | MB/TS | load MB ms | load ORT ms | load TS ms | error |",
-              "| --- | --- | --- | --- | ---: | " + " | ".join("---" for _ in backends) + " | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    timing_heads = " | ModelBuild us | ORT us | TorchScript us | MB/ORT | MB/TS | load MB ms | load ORT ms | load TS ms" if timings else ""
+    lines += ["", "| model | source | library | family | nodes | " + " | ".join(f"`{b}`" for b in backends) + " | auto candidates at opt (us) | chosen (nodes per block)"
+              + timing_heads + " | error |",
+              "| --- | --- | --- | --- | ---: | " + " | ".join("---" for _ in backends) + " | --- | --- |" + " ---: |" * (8 if timings else 0) + " --- |"]
     for r in rows:
         b = r.get("bench", {})
         errors = "; ".join(f"{k[6:]}: {v}" for k, v in r.items() if k.startswith("error_") and v)
@@ -265,10 +267,11 @@ def write_table(rows, path, backends):
             errors = errors[:197] + "..."
         chosen = f"{r['chosen_auto']} ({r.get('blocks_auto', '')})" if "chosen_auto" in r else ""
         ratio = lambda other: f"{b['mb_us'] / b[other]:.2f}" if "mb_us" in b and other in b else ""  # noqa: E731
+        candidates = ", ".join(f"{k} {v:,.0f}" for k, v in r.get("candidates_auto", {}).items())
+        timing_cells = (f" | {fmt(b.get('mb_us'))} | {fmt(b.get('ort_us'))} | {fmt(b.get('ts_us'))} | {ratio('ort_us')} | {ratio('ts_us')}"
+                        f" | {fmt(b.get('mb_load_ms'), 2)} | {fmt(b.get('ort_load_ms'), 2)} | {fmt(b.get('ts_load_ms'), 2)}") if timings else ""
         lines.append(f"| {r['model']} | {r['source']} | {r['library']} | {r['family']} | {r['nodes'] or ''} | "
-                     + " | ".join(cell(r, x) for x in backends)
-                     + f" | {chosen} | {fmt(b.get('mb_us'))} | {fmt(b.get('ort_us'))} | {fmt(b.get('ts_us'))} | {ratio('ort_us')} | {ratio('ts_us')}"
-                     f" | {fmt(b.get('mb_load_ms'), 2)} | {fmt(b.get('ort_load_ms'), 2)} | {fmt(b.get('ts_load_ms'), 2)} | {errors} |")
+                     + " | ".join(cell(r, x) for x in backends) + f" | {candidates} | {chosen}" + timing_cells + f" | {errors} |")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
