@@ -30,13 +30,20 @@ public sealed class OnnxRuntimeBackend : IExecutionBackend
         return new OnnxBlockRunner(CreateSession(context.Engine.Tensors.Data(payload).ToArray(), context.File), block);
     }
 
-    /// <summary>A session over an ONNX model's bytes, with every graph optimization this machine allows.</summary>
+    /// <summary>
+    /// A session over an ONNX model's bytes, with every graph optimization this machine allows and one intra-op thread
+    /// per processor this process may run on (as libtorch's pool): ONNX Runtime's own default counts the machine's
+    /// physical cores rather than the affinity mask, so under <c>taskset</c> or a container's CPU set its threads could
+    /// outnumber the processors and spin against each other (and a comparison with another runtime would not be like for like).
+    /// </summary>
     public static InferenceSession CreateSession(byte[] model, string file)
     {
         using var options = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            IntraOpNumThreads = Environment.ProcessorCount,
+            InterOpNumThreads = 1,
         };
         try
         {

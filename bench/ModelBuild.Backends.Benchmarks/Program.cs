@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using ModelBuild.Engine.Safetensors;
+using ModelBuild.Backends.Benchmarks;
+using ModelBuild.Runtime;
+using ModelBuild.Runtime.Torch;
+using static TorchSharp.torch;
+
+// Usage: ModelBuild.Backends.Benchmarks --name N --engine E --onnx M.onnx --ts M.ts.pt --cases C.safetensors
+//          [--case opt] [--runs 200] [--seconds 3] [--loads 3]
+// Prints one JSON line: per runtime its load to first result (ms, median of --loads after one untimed load) and its
+// median warm latency (us). All three use Environment.ProcessorCount threads, which follows the affinity mask (taskset).
+var options = Args.Parse(args);
+var threads = Environment.ProcessorCount;
+set_num_threads(threads);
+using var inference = inference_mode();
+
+var cases = SafetensorsFile.Read(options["cases"]);
+var caseName = options.GetValueOrDefault("case", "opt");
+var inputNames = cases.Tensors.Keys.Where(k => k.StartsWith(caseName + ".in.", StringComparison.Ordinal))
+    .OrderBy(k => int.Parse(k[(caseName.Length + 4)..], CultureInfo.InvariantCulture)).ToList();
+if (inputNames.Count == 0)
+{
+    Console.Error.WriteLine($"{options["cases"]} has no case '{caseName}'");
+    return 2;
+}
+var hosts = inputNames.Select(n => HostTensor.FromBytes(cases.Entry(n).DType, cases.Entry(n).Shape, cases.Data(n).ToArray())).ToArray();
+var runs = int.Parse(options.GetValueOrDefault("runs", "200"), CultureInfo.InvariantCulture);
+var seconds = double.Parse(options.GetValueOrDefault("seconds", "3"), CultureInfo.InvariantCulture);
+var loads = int.Parse(options.GetValueOrDefault("loads", "3"), CultureInfo.InvariantCulture);
+
+var result = new Dictionary<string, object?> { ["model"] = options["name"], ["case"] = caseName, ["threads"] = threads };
+
+// ModelBuild: the engine file to its first result, then Run over HostTensors (outputs disposed every run).
+Measure("mb", () =>
+{
+    var model = CompiledModel.Load(options["engine"]);
+    DisposeAll(model.Run(hosts));
+    return model;
+}, model =>
+{
+    var m = (CompiledModel)model;
+    result["mb_backends"] = m.Backends.ToArray();
+    return () => DisposeAll(m.Run(hosts));
+});
+
+// ONNX Runtime on PyTorch's export: a session with every optimization, the same thread count as ModelBuild's backend.
+Measure("ort", () =>
+{
+    using var sessionOptions = new SessionOptions
+    {
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        IntraOpNumThreads = threads,
+        InterOpNumThreads = 1,
+    };
+    var session = new InferenceSession(options["onnx"], sessionOptions);
+    var feed = new OrtFeed(session, hosts);
+    feed.Run();
+    return feed;
+}, feed => ((OrtFeed)feed).Run);
+
+// TorchScript through TorchSharp's jit.load (libtorch's interpreter), inputs as CPU tensors made once.
+var tensors = inputNames.Select(cases.ToTensor).ToArray();
+Measure("ts", () =>
+{
+    var module = jit.load(options["ts"]);
+    DisposeResult(module.call(tensors.Cast<object>().ToArray()));
+    return module;
+}, module => () => DisposeResult(((jit.ScriptModule)module).call(tensors.Cast<object>().ToArray())));
+
+Console.WriteLine(JsonSerializer.Serialize(result));
+return 0;
+
+// Times `load` (to its first result) and, on one loaded instance, the action `warm` makes; a runtime that fails records
+// its error instead of numbers, so one broken export does not hide the other runtimes' results.
+void Measure(string key, Func<IDisposable> load, Func<IDisposable, Action> warm)
+{
+    try
+    {
+        load().Dispose(); // untimed: the first load in the process also starts the runtime's native libraries
+        var loadTimes = new List<double>();
+        IDisposable? instance = null;
+        for (var i = 0; i < loads; i++)
+        {
+            instance?.Dispose();
+            var start = Stopwatch.GetTimestamp();
+            instance = load();
+            loadTimes.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        using (instance)
+        {
+            result[key + "_load_ms"] = Math.Round(Median(loadTimes), 3);
+            var action = warm(instance!);
+            var samples = Timing.Samples(action, runs, seconds);
+            result[key + "_us"] = Math.Round(Median(samples), 2);
+            result[key + "_runs"] = samples.Count;
+        }
+    }
+    catch (Exception e) when (e is not OutOfMemoryException)
+    {
+        result[key + "_error"] = e.Message.Split('\n')[0];
+    }
+}
+
+static double Median(List<double> values)
+{
+    values.Sort();
+    return values[values.Count / 2];
+}
+
+static void DisposeAll(IEnumerable<IDisposable> values)
+{
+    foreach (var v in values)
+    {
+        v.Dispose();
+    }
+}
+
+static void DisposeResult(object? result)
+{
+    switch (result)
+    {
+        case IDisposable d: d.Dispose(); break;
+        case System.Collections.IEnumerable items: foreach (var i in items) { DisposeResult(i); } break;
+    }
+}
