@@ -10,16 +10,20 @@ with graphs for the fp16/bf16 engines, then anchors_cuda.py times PyTorch on the
 Writes OUT/results.jsonl: one object per model with model, nodes, mb_graphs_opt_us, mb_eager_opt_us, eager_opt_us,
 ro_opt_us and the max equivalents (plus verify results, notes, fp16/bf16 timings); OUT/log.txt has every command.
 
+--verify-only: every model at fp32, fp16 and bf16, each engine verified with graphs on; no timing, no anchors.
+
 Usage (on the GPU machine, repository root, after eng/gpu/pack.sh filled .gpu/):
   /opt/torch/.venv/bin/python3 eng/gpu/cudagraph_bench.py --pack .gpu --out "$OUT" --deadline-s 560
 """
 import argparse
+import concurrent.futures
 import glob
 import json
 import os
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 
 SITE = "/opt/torch/.venv/lib/python3.12/site-packages"
@@ -36,6 +40,9 @@ def main():
     ap.add_argument("--only", help="comma-separated models")
     ap.add_argument("--no-anchors", action="store_true")
     ap.add_argument("--extra", help="a folder of more model folders made on the machine (eng/gpu/make_convheavy.py)")
+    ap.add_argument("--verify-only", action="store_true",
+                    help="compile every model at fp32, fp16 and bf16 and verify every engine (graphs on); no timing")
+    ap.add_argument("--jobs", type=int, default=6, help="models built side by side with --verify-only")
     a = ap.parse_args()
     start = time.perf_counter()
     left = lambda: a.deadline_s - (time.perf_counter() - start)  # noqa: E731
@@ -53,6 +60,7 @@ def main():
     modelc = f"{a.work}/modelc/modelc"
     env = dict(os.environ, LD_LIBRARY_PATH=LIBRARY_PATH, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1")
     log = open(f"{a.out}/log.txt", "w")
+    log_lock = threading.Lock()
 
     def run(cmd, timeout=180):
         t0 = time.perf_counter()
@@ -61,15 +69,16 @@ def main():
             rc, out, err = p.returncode, p.stdout, p.stderr
         except subprocess.TimeoutExpired as e:
             rc, out, err = 124, (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), f"timed out after {timeout} s"
-        log.write(f"$ {' '.join(cmd)}\n# rc={rc} {time.perf_counter() - t0:.1f}s\n{out}{err}\n")
-        log.flush()
+        with log_lock:
+            log.write(f"$ {' '.join(cmd)}\n# rc={rc} {time.perf_counter() - t0:.1f}s\n{out}{err}\n")
+            log.flush()
         return rc, out, err
 
     rows = {n: {"model": n, "nodes": json.load(open(f"{m}/fixture.json")).get("nodes")} for n, m in zip(names, models)}
 
     # Phase 1: warm Inductor in the background while engines compile and verify.
     warm = []
-    if not a.no_anchors:
+    if not a.no_anchors and not a.verify_only:
         shards = 6
         for k in range(shards):
             warm.append(subprocess.Popen([sys.executable, "eng/gpu/anchors_cuda.py", *models, "--warm", "--shard", f"{k}/{shards}",
@@ -77,9 +86,10 @@ def main():
                                          stdout=open(f"{a.work}/warm{k}.log", "w"), stderr=subprocess.STDOUT,
                                          env=dict(os.environ, PYTHONUNBUFFERED="1")))
     engines = []
-    for name, model in zip(names, models):
-        for precision in ["fp32"] + (["fp16", "bf16"] if name in FP16_MODELS else []):
-            if left() < 240:
+
+    def build(name, model):
+        for precision in ["fp32"] + (["fp16", "bf16"] if name in FP16_MODELS or a.verify_only else []):
+            if left() < (30 if a.verify_only else 240):
                 break
             engine = f"{a.work}/{name}.{precision}.engine"
             rc, out, err = run([modelc, "compile", f"{model}/model.pt2", "-o", engine, "--device", "cuda", "--precision", precision,
@@ -90,11 +100,15 @@ def main():
                 continue
             rows[name][f"validated{key}"] = sum(1 for l in out.splitlines() if "validated" in l)
             engines.append((name, model, precision, engine))
-            if precision == "fp32":
+            if precision == "fp32" or a.verify_only:
                 rc, out, err = run([modelc, "verify", engine, "--cases", f"{model}/cases.safetensors"])
                 lines = out.strip().splitlines()
-                rows[name]["verify"] = lines[-1] if lines else err.strip()[-300:]
-                rows[name]["verify_notes"] = [l[5:] for l in lines if l.startswith("note ")]
+                rows[name][f"verify{key}"] = lines[-1] if lines else err.strip()[-300:]
+                rows[name][f"verify{key}_notes"] = [l[5:] for l in lines if l.startswith("note ")]
+
+    # Verifying only, models build side by side (the GPU and 16 cores have room); timing runs build one at a time.
+    with concurrent.futures.ThreadPoolExecutor(a.jobs if a.verify_only else 1) as pool:
+        list(pool.map(lambda nm: build(*nm), zip(names, models)))
     for p in warm:
         try:
             p.wait(timeout=max(1, left() - 200))
@@ -102,7 +116,7 @@ def main():
             p.kill()
 
     # Phase 2: timing, one thing at a time.
-    for name, model, precision, engine in engines:
+    for name, model, precision, engine in [] if a.verify_only else engines:
         if left() < 90:
             break
         bench_json = f"{engine}.bench.json"
@@ -121,7 +135,7 @@ def main():
             if r["notes"]:
                 rows[name][f"notes{suffix}"] = r["notes"]
         rows[name][f"load_ms{'' if precision == 'fp32' else '_' + precision}"] = round(bench["results"][0]["loadMs"], 1)
-    if not a.no_anchors and left() > 30:
+    if not a.no_anchors and not a.verify_only and left() > 30:
         anchors = f"{a.work}/anchors.jsonl"
         try:
             subprocess.run([sys.executable, "eng/gpu/anchors_cuda.py", *models, "--json", anchors, "--budget-s", str(left() - 20)],
