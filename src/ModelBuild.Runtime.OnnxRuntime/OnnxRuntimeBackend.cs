@@ -27,7 +27,8 @@ public sealed class OnnxRuntimeBackend : IExecutionBackend
         ArgumentNullException.ThrowIfNull(block);
         ArgumentNullException.ThrowIfNull(context);
         var payload = block.Payload ?? throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, "the ONNX Runtime block names no payload.", context.File);
-        return new OnnxBlockRunner(CreateSession(context.Engine.Tensors.Data(payload).ToArray(), context.File), block);
+        var mixed = context.Engine.Plan.Blocks.Any(b => b.Backend != BackendName);
+        return new OnnxBlockRunner(CreateSession(context.Engine.Tensors.Data(payload).ToArray(), context.File, spin: !mixed), block);
     }
 
     /// <summary>
@@ -35,8 +36,10 @@ public sealed class OnnxRuntimeBackend : IExecutionBackend
     /// per processor this process may run on (as libtorch's pool): ONNX Runtime's own default counts the machine's
     /// physical cores rather than the affinity mask, so under <c>taskset</c> or a container's CPU set its threads could
     /// outnumber the processors and spin against each other (and a comparison with another runtime would not be like for like).
+    /// Without <paramref name="spin"/>, idle threads sleep instead of spinning: in a plan that alternates with TorchSharp
+    /// blocks, spinning threads hold the cores libtorch's threads need next (measured: 58x and 29x slower, docs/benchmarks.md).
     /// </summary>
-    public static InferenceSession CreateSession(byte[] model, string file)
+    public static InferenceSession CreateSession(byte[] model, string file, bool spin = true)
     {
         using var options = new SessionOptions
         {
@@ -45,6 +48,10 @@ public sealed class OnnxRuntimeBackend : IExecutionBackend
             IntraOpNumThreads = Environment.ProcessorCount,
             InterOpNumThreads = 1,
         };
+        if (!spin)
+        {
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        }
         try
         {
             return new InferenceSession(model, options);
