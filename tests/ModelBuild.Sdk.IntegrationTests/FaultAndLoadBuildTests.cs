@@ -56,9 +56,10 @@ public sealed partial class FaultAndLoadBuildTests
             """;
         var projects = Enumerable.Range(1, 8).Select(i =>
         {
-            // Two models among eight projects: every entry is written by four builds at once.
+            // Two models among eight projects: every entry is written by four builds at once. One backend, so that every
+            // build of a model writes the same bytes (auto records the timings it measured on this machine).
             var model = i % 2 == 0 ? "seed_linear_dynamic" : "seed_linear_static";
-            var project = TestProject.Create($"Load{i}", $"""<ModelCompile Include="models/{model}.pt2" />""", properties);
+            var project = TestProject.Create($"Load{i}", $"""<ModelCompile Include="models/{model}.pt2" Backend="torch" />""", properties);
             project.AddFixture(model, "model.pt2");
             return project;
         }).ToList();
