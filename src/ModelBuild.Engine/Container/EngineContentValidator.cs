@@ -151,6 +151,7 @@ internal sealed class EngineContentValidator
                 }
             }
             Names(block.Outputs, $"{at}.outputs");
+            Names(block.Weights, $"{at}.weights");
             if (block.Nodes is null)
             {
                 // A block a backend compiled: its bytes are the payload tensor, which the caller checks is present.
@@ -172,7 +173,6 @@ internal sealed class EngineContentValidator
     /// <summary>A block of graph-IR nodes: every value a node reads is a block input, a weight, or an earlier node's output not yet freed.</summary>
     private void Nodes(PlanBlock block, string blockAt)
     {
-        Names(block.Weights, $"{blockAt}.weights");
         Present(block.FreeAfter, $"{blockAt}.freeAfter");
         var nodes = block.Nodes!;
         if (block.FreeAfter.Count != 0 && block.FreeAfter.Count != nodes.Count)
