@@ -27,7 +27,10 @@ public sealed class OnnxRuntimeBackend : IExecutionBackend
         ArgumentNullException.ThrowIfNull(block);
         ArgumentNullException.ThrowIfNull(context);
         var payload = block.Payload ?? throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, "the ONNX Runtime block names no payload.", context.File);
-        return new OnnxBlockRunner(CreateSession(context.Engine.Tensors.Data(payload).ToArray(), context.File), block);
+        // Blocks naming one payload share its session (disposed with the model): a plan that repeats a block, as a
+        // damaged or hostile one can, creates it once.
+        var session = context.Shared($"onnxruntime.{payload}", () => CreateSession(context.Engine.Tensors.Data(payload).ToArray(), context.File));
+        return new OnnxBlockRunner(session, block);
     }
 
     /// <summary>A session over an ONNX model's bytes, with every graph optimization this machine allows.</summary>

@@ -28,7 +28,10 @@ public sealed class TorchScriptBackend : IExecutionBackend
         ArgumentNullException.ThrowIfNull(context);
         var payload = block.Payload ?? throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, "the TorchScript block names no payload.", context.File);
         var device = TorchValues.ParseDevice(context.Device);
-        return new Runner(Load(context.Engine.Tensors.Data(payload).Span, device), device);
+        // Blocks naming one payload share its module (disposed with the model): a plan that repeats a block a thousand
+        // times, as a damaged or hostile one can, loads it once, not a thousand times.
+        var module = context.Shared($"torchscript.{payload}", () => Load(context.Engine.Tensors.Data(payload).Span, device));
+        return new Runner(module, device);
     }
 
     /// <summary>libtorch reads a module reliably from a file only, so the bytes go through a temporary one.</summary>
@@ -74,6 +77,9 @@ public sealed class TorchScriptBackend : IExecutionBackend
             }
         }
 
-        public void Dispose() => module.Dispose();
+        /// <summary>The module is the model's (<see cref="BlockContext.Shared{T}"/>), not the block's.</summary>
+        public void Dispose()
+        {
+        }
     }
 }
