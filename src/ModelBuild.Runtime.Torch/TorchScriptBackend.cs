@@ -68,6 +68,12 @@ public sealed class TorchScriptBackend : IExecutionBackend
                 using var noGrad = no_grad();
                 return [.. TorchScriptOutputs.Flatten(module.forward(args)).Select(t => (RunValue)new TorchValue(t))];
             }
+            catch (System.Runtime.InteropServices.ExternalException e)
+            {
+                // libtorch's own error (a forward given other inputs than it declares, a shape it refuses), through TorchSharp.
+                var shapes = string.Join(", ", args.Select(a => $"[{string.Join(", ", a.shape)}] {a.dtype}"));
+                throw new ModelBuildException(DiagnosticCodes.TorchScriptRunFailed, $"the TorchScript module failed on inputs ({shapes}): {e.Message.Split('\n')[0]}", inner: e);
+            }
             finally
             {
                 foreach (var arg in args)
