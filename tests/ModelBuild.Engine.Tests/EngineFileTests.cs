@@ -44,8 +44,10 @@ public sealed class EngineFileTests
             [new NamedArgument("", new SymBoolArg(null, "ge")), new NamedArgument("", new GraphArg("true_graph_0", branch)),
              new NamedArgument("", new GraphArg("false_graph_0", branch with { Nodes = [], Outputs = [new TensorArg("a")] })), new NamedArgument("", new TensorsArg(["x"]))],
             [new TensorArg("y")]);
-        var ge = new GraphNode("_operator.ge", [new NamedArgument("a", new SymFloatArg(null, "f")), new NamedArgument("b", new SymFloatArg(0.5, null))], [new SymBoolArg(null, "ge")]);
-        var plan = new ExecutionPlan(["x"], ["y"], [new PlanBlock("torch", ["x"], ["y"]) { Nodes = [ge, cond], OpCount = 2 }]);
+        var ge = new GraphNode("_operator.ge", [new NamedArgument("a", new SymFloatArg(0.75, null)), new NamedArgument("b", new SymFloatArg(0.5, null))], [new SymBoolArg(null, "ge")]);
+        // After the outputs, the new value of the input the model writes in place (x).
+        var update = new GraphNode("torch.ops.aten.relu.default", [new NamedArgument("self", new TensorArg("x"))], [new TensorArg("x_new")]);
+        var plan = new ExecutionPlan(["x"], ["y", "x_new"], [new PlanBlock("torch", ["x"], ["y", "x_new"]) { Nodes = [ge, cond, update], OpCount = 3 }]);
 
         var read = EngineFile.Read(EngineFile.Write(SampleManifest() with { MutatedInputs = ["x"] }, plan, SampleWeights()), "e", Runtime);
 

@@ -65,15 +65,15 @@ public sealed partial class EngineIntegrityTests
     [DataRow("manifest.symbols.s0")]
     [DataRow("manifest.relations[0].expr")]
     [DataRow("manifest.runtimeVersions")]
-    [DataRow("plan.weights")]
-    [DataRow("plan.freeAfter[1]")]
-    [DataRow("plan.freeAfter[1][0]")]
-    [DataRow("plan.nodes[1]")]
-    [DataRow("plan.nodes[1].target")]
-    [DataRow("plan.nodes[1].inputs[0].value")]
-    [DataRow("plan.nodes[1].inputs[1].value.name")]
-    [DataRow("plan.nodes[1].outputs[0].name")]
-    [DataRow("plan.nodes[0].outputs[0].value")]
+    [DataRow("plan.blocks[0].weights")]
+    [DataRow("plan.blocks[0].freeAfter[1]")]
+    [DataRow("plan.blocks[0].freeAfter[1][0]")]
+    [DataRow("plan.blocks[0].nodes[1]")]
+    [DataRow("plan.blocks[0].nodes[1].target")]
+    [DataRow("plan.blocks[0].nodes[1].inputs[0].value")]
+    [DataRow("plan.blocks[0].nodes[1].inputs[1].value.name")]
+    [DataRow("plan.blocks[0].nodes[1].outputs[0].name")]
+    [DataRow("plan.blocks[0].nodes[0].outputs[0].value")]
     public void Read_ANullWhereAValueIsRequired_IsMB4012NamingTheField(string path)
     {
         var bytes = EngineEditor.Edit(Sample(), (manifest, plan) => SetNull(path.StartsWith("plan", StringComparison.Ordinal) ? plan : manifest, path));
@@ -86,16 +86,16 @@ public sealed partial class EngineIntegrityTests
     }
 
     [TestMethod]
-    [DataRow("plan", "freeAfter", "[[]]", "plan.freeAfter has 1 entries for 2 nodes")]
+    [DataRow("block", "freeAfter", "[[]]", "plan.blocks[0].freeAfter has 1 entries for 2 nodes")]
     [DataRow("plan", "inputs", "[\"x\", \"z\"]", "plan.inputs (x, z) differ from manifest.inputs (x)")]
-    [DataRow("plan", "outputs", "[\"q\"]", "plan.outputs name 'q', which nothing produces")]
+    [DataRow("plan", "outputs", "[\"q\"]", "plan.outputs name 'q', which no block produces")]
     [DataRow("plan", "device", "\"tpu\"", "plan.device is 'tpu'")]
     [DataRow("manifest", "symbols", "{\"s0\": {\"min\": 8, \"opt\": 4, \"max\": 32}}", "manifest.symbols.s0 is 8..4..32")]
     [DataRow("manifest", "symbols", "{}", "symbol s0, which manifest.symbols gives no range")]
     [DataRow("manifest", "inputs", "[{\"name\": \"x\", \"dtype\": \"F33\", \"dims\": [\"s0\"]}]", "manifest.inputs[0].dtype is 'F33'")]
     public void Read_ManifestAndPlanThatContradictEachOther_IsMB4013(string part, string field, string json, string message)
     {
-        var bytes = EngineEditor.Edit(Sample(), (manifest, plan) => (part == "plan" ? plan : manifest)[field] = JsonNode.Parse(json));
+        var bytes = EngineEditor.Edit(Sample(), (manifest, plan) => (part switch { "plan" => plan, "block" => plan["blocks"]![0]!, _ => manifest })[field] = JsonNode.Parse(json));
 
         var e = Assert.ThrowsExactly<ModelBuildException>(() => EngineFile.Read(bytes, "e.mbengine", Runtime));
 
@@ -106,12 +106,12 @@ public sealed partial class EngineIntegrityTests
     [TestMethod]
     public void Read_AValueReadBeforeANodeProducesIt_IsMB4013()
     {
-        var bytes = EngineEditor.Edit(Sample(), (_, plan) => plan["nodes"]![1]!["inputs"]![1]!["value"]!["name"] = "later");
+        var bytes = EngineEditor.Edit(Sample(), (_, plan) => plan["blocks"]![0]!["nodes"]![1]!["inputs"]![1]!["value"]!["name"] = "later");
 
         var e = Assert.ThrowsExactly<ModelBuildException>(() => EngineFile.Read(bytes, "e.mbengine", Runtime));
 
         Assert.AreEqual(DiagnosticCodes.EngineInconsistent, e.Code);
-        StringAssert.Contains(e.Message, "plan.nodes[1] (torch.ops.aten.linear.default) reads value 'later' (argument 'weight')");
+        StringAssert.Contains(e.Message, "plan.blocks[0].nodes[1] (torch.ops.aten.linear.default) reads value 'later' (argument 'weight')");
     }
 
     [TestMethod]
@@ -137,7 +137,7 @@ public sealed partial class EngineIntegrityTests
         StringAssert.Contains(e.Message, "overflows 64 bits");
     }
 
-    /// <summary>Sets the node at a path like <c>plan.nodes[1].inputs[0].value</c> (the first segment names the document) to null.</summary>
+    /// <summary>Sets the node at a path like <c>plan.blocks[0].nodes[1].inputs[0].value</c> (the first segment names the document) to null.</summary>
     private static void SetNull(JsonNode root, string path)
     {
         var segments = PathSegment().Matches(path).Select(m => m.Value).Skip(1).ToList();

@@ -201,7 +201,8 @@ internal sealed class EngineContentValidator
             for (var j = 0; j < node.Inputs.Count; j++)
             {
                 var input = Present(node.Inputs[j], $"{at}.inputs[{j}]");
-                Text(input.Name, $"{at}.inputs[{j}].name");
+                // Empty for the positional arguments of higher-order ops.
+                Present(input.Name, $"{at}.inputs[{j}].name");
                 foreach (var name in Reads(Present(input.Value, $"{at}.inputs[{j}].value"), $"{at}.inputs[{j}].value"))
                 {
                     if (!available.Contains(name))

@@ -324,7 +324,8 @@ internal sealed class ExportedProgramReader
         var where = $"node '{name}' ({target})";
         var inputs = Required(node, "inputs", where).EnumerateArray().Select(i =>
         {
-            var argName = RequiredText(i, "name", where);
+            // Empty for the positional arguments of higher-order ops (cond's predicate, branches and operands).
+            var argName = RequiredString(i, "name", where);
             var kwargOnly = i.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.Number && k.GetInt32() == 2;
             return new NamedArgument(argName, ReadArgument(Required(i, "arg", where), $"argument '{argName}' of {where}"), kwargOnly);
         }).ToList();
@@ -489,6 +490,14 @@ internal sealed class ExportedProgramReader
     }
 
     /// <summary>A property that must be a non-empty string (names, targets, expressions).</summary>
+    private string RequiredString(JsonElement e, string property, string where)
+    {
+        var value = Required(e, property, where);
+        return value.ValueKind == JsonValueKind.String
+            ? value.GetString()!
+            : throw new ModelBuildException(DiagnosticCodes.ProgramMalformed, $"{Capitalized(where)} has '{property}' {Excerpt(value)}, not a string.", _file);
+    }
+
     private string RequiredText(JsonElement e, string property, string where)
     {
         var value = Required(e, property, where);
