@@ -21,4 +21,6 @@ public static partial class DiagnosticCodes
     public const string OnnxOptimizationFailed = "MB7008";
     /// <summary>The onnxruntime backend was asked for a device other than the CPU.</summary>
     public const string OnnxRuntimeDeviceUnsupported = "MB7009";
+    /// <summary>A TorchScript block's module failed while it ran (its forward refused the inputs the plan gave it, or raised).</summary>
+    public const string TorchScriptRunFailed = "MB7010";
 }

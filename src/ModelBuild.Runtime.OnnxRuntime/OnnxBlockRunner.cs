@@ -65,11 +65,8 @@ internal sealed class OnnxBlockRunner(InferenceSession session, PlanBlock block)
         }
     }
 
-    public void Dispose()
-    {
-        _runOptions.Dispose();
-        session.Dispose();
-    }
+    /// <summary>The session is the model's (shared by the blocks naming its payload), disposed with it.</summary>
+    public void Dispose() => _runOptions.Dispose();
 
     internal static TensorElementType ElementType(TensorDType dtype) => dtype switch
     {

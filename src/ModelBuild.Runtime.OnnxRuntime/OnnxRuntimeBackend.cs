@@ -28,7 +28,10 @@ public sealed class OnnxRuntimeBackend : IExecutionBackend
         ArgumentNullException.ThrowIfNull(context);
         var payload = block.Payload ?? throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, "the ONNX Runtime block names no payload.", context.File);
         var mixed = context.Engine.Plan.Blocks.Any(b => b.Backend != BackendName);
-        return new OnnxBlockRunner(CreateSession(context.Engine.Tensors.Data(payload).ToArray(), context.File, spin: !mixed), block);
+        // Blocks naming one payload share its session (disposed with the model): a plan that repeats a block, as a
+        // damaged or hostile one can, creates it once.
+        var session = context.Shared($"onnxruntime.{payload}", () => CreateSession(context.Engine.Tensors.Data(payload).ToArray(), context.File, spin: !mixed));
+        return new OnnxBlockRunner(session, block);
     }
 
     /// <summary>

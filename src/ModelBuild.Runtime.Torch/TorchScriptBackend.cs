@@ -28,7 +28,10 @@ public sealed class TorchScriptBackend : IExecutionBackend
         ArgumentNullException.ThrowIfNull(context);
         var payload = block.Payload ?? throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, "the TorchScript block names no payload.", context.File);
         var device = TorchValues.ParseDevice(context.Device);
-        return new Runner(Load(context.Engine.Tensors.Data(payload).Span, device), device);
+        // Blocks naming one payload share its module (disposed with the model): a plan that repeats a block a thousand
+        // times, as a damaged or hostile one can, loads it once, not a thousand times.
+        var module = context.Shared($"torchscript.{payload}", () => Load(context.Engine.Tensors.Data(payload).Span, device));
+        return new Runner(module, device);
     }
 
     /// <summary>libtorch reads a module reliably from a file only, so the bytes go through a temporary one.</summary>
@@ -65,6 +68,12 @@ public sealed class TorchScriptBackend : IExecutionBackend
                 using var noGrad = no_grad();
                 return [.. TorchScriptOutputs.Flatten(module.forward(args)).Select(t => (RunValue)new TorchValue(t))];
             }
+            catch (System.Runtime.InteropServices.ExternalException e)
+            {
+                // libtorch's own error (a forward given other inputs than it declares, a shape it refuses), through TorchSharp.
+                var shapes = string.Join(", ", args.Select(a => $"[{string.Join(", ", a.shape)}] {a.dtype}"));
+                throw new ModelBuildException(DiagnosticCodes.TorchScriptRunFailed, $"the TorchScript module failed on inputs ({shapes}): {e.Message.Split('\n')[0]}", inner: e);
+            }
             finally
             {
                 foreach (var arg in args)
@@ -74,6 +83,9 @@ public sealed class TorchScriptBackend : IExecutionBackend
             }
         }
 
-        public void Dispose() => module.Dispose();
+        /// <summary>The module is the model's (<see cref="BlockContext.Shared{T}"/>), not the block's.</summary>
+        public void Dispose()
+        {
+        }
     }
 }

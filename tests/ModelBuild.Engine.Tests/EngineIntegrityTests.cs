@@ -140,7 +140,7 @@ public sealed partial class EngineIntegrityTests
         StringAssert.Contains(e.Message, "overflows 64 bits");
     }
 
-    /// <summary>Sets the node at a path like <c>plan.nodes[1].inputs[0].value</c> (the first segment names the document) to null.</summary>
+    /// <summary>Sets the node at a path like <c>plan.blocks[0].nodes[1].inputs[0].value</c> (the first segment names the document) to null.</summary>
     private static void SetNull(JsonNode root, string path)
     {
         var segments = PathSegment().Matches(path).Select(m => m.Value).Skip(1).ToList();

@@ -8,13 +8,19 @@ namespace ModelBuild.Tests;
 /// </summary>
 internal static class TestPaths
 {
-    public static string RepoRoot => Metadata("ModelBuild.RepoRoot");
+    /// <summary>
+    /// The repository the build ran in, or MODELBUILD_REPO_ROOT: a published harness may run on a machine where the
+    /// repository lies elsewhere (eng/gpu/fuzz-on-device.sh).
+    /// </summary>
+    public static string RepoRoot => Environment.GetEnvironmentVariable("MODELBUILD_REPO_ROOT") ?? BuiltRepoRoot;
 
     /// <summary>tests/fixtures/public: the eight public fixture models.</summary>
-    public static string Fixtures => InRepository(Metadata("ModelBuild.FixturesDir"));
+    public static string Fixtures => InRepository(Relocated(Metadata("ModelBuild.FixturesDir")));
 
     /// <summary>tests/fixtures/extra: the architectures users bring (torchvision CNNs, HF transformers, RNNs).</summary>
-    public static string ExtraFixtures => InRepository(Metadata("ModelBuild.ExtraFixturesDir"));
+    public static string ExtraFixtures => InRepository(Relocated(Metadata("ModelBuild.ExtraFixturesDir")));
+
+    private static string BuiltRepoRoot => Metadata("ModelBuild.RepoRoot");
 
     /// <summary>A hostile input of tests/fixtures/bad (made by make_bad_inputs.py there, or kept from a fuzz run).</summary>
     public static string BadInput(string name) => InRepository(Path.Combine(RepoRoot, "tests", "fixtures", "bad", name));
@@ -55,6 +61,10 @@ internal static class TestPaths
 
     private static IEnumerable<object[]> ModelsIn(string folder) =>
         Directory.GetDirectories(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(n => new object[] { n! });
+
+    /// <summary>A folder the build named under its repository, under <see cref="RepoRoot"/> instead.</summary>
+    private static string Relocated(string folder) =>
+        folder.StartsWith(BuiltRepoRoot, StringComparison.Ordinal) ? Path.Combine(RepoRoot, folder[BuiltRepoRoot.Length..]) : folder;
 
     private static string Metadata(string key) =>
         typeof(TestPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;

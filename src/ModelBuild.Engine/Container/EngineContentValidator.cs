@@ -138,6 +138,8 @@ internal sealed class EngineContentValidator
         Device(plan.Device, "plan.device");
         Present(plan.Blocks, "plan.blocks");
         var available = plan.Inputs.ToHashSet(StringComparer.Ordinal);
+        // Every value is produced once; a block repeated (a thousand times, by a damaged or hostile plan) is refused.
+        var produced = new HashSet<string>(StringComparer.Ordinal);
         for (var k = 0; k < plan.Blocks.Count; k++)
         {
             var at = $"plan.blocks[{k}]";
@@ -150,7 +152,14 @@ internal sealed class EngineContentValidator
                     throw Inconsistent($"{at} reads value '{name}', which is no input of the model and no earlier block produces");
                 }
             }
-            Names(block.Outputs, $"{at}.outputs");
+            foreach (var name in Names(block.Outputs, $"{at}.outputs"))
+            {
+                if (produced.Contains(name))
+                {
+                    throw Inconsistent($"{at} produces value '{name}', which an earlier block produces");
+                }
+            }
+            Names(block.Weights, $"{at}.weights");
             if (block.Nodes is null)
             {
                 // A block a backend compiled: its bytes are the payload tensor, which the caller checks is present.
@@ -161,6 +170,7 @@ internal sealed class EngineContentValidator
                 Nodes(block, at);
             }
             available.UnionWith(block.Outputs);
+            produced.UnionWith(block.Outputs);
         }
         var missing = plan.Outputs.Where(o => !available.Contains(o)).ToList();
         if (missing.Count > 0)
@@ -172,7 +182,6 @@ internal sealed class EngineContentValidator
     /// <summary>A block of graph-IR nodes: every value a node reads is a block input, a weight, or an earlier node's output not yet freed.</summary>
     private void Nodes(PlanBlock block, string blockAt)
     {
-        Names(block.Weights, $"{blockAt}.weights");
         Present(block.FreeAfter, $"{blockAt}.freeAfter");
         var nodes = block.Nodes!;
         if (block.FreeAfter.Count != 0 && block.FreeAfter.Count != nodes.Count)

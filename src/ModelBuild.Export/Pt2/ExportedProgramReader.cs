@@ -324,7 +324,7 @@ internal sealed class ExportedProgramReader
         var where = $"node '{name}' ({target})";
         var inputs = Required(node, "inputs", where).EnumerateArray().Select(i =>
         {
-            // Higher-order operators pass their operands positionally: their arguments' names are empty.
+            // Empty for the positional arguments of higher-order ops (cond's predicate, branches and operands).
             var argName = RequiredString(i, "name", where);
             var kwargOnly = i.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.Number && k.GetInt32() == 2;
             return new NamedArgument(argName, ReadArgument(Required(i, "arg", where), $"argument '{argName}' of {where}"), kwargOnly);
@@ -489,15 +489,6 @@ internal sealed class ExportedProgramReader
         throw new ModelBuildException(DiagnosticCodes.ProgramMalformed, $"{Capitalized(where)} has no '{property}'.", _file);
     }
 
-    /// <summary>A property that must be a non-empty string (names, targets, expressions).</summary>
-    private string RequiredText(JsonElement e, string property, string where)
-    {
-        var value = Required(e, property, where);
-        return value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
-            ? text
-            : throw new ModelBuildException(DiagnosticCodes.ProgramMalformed, $"{Capitalized(where)} has '{property}' {Excerpt(value)}, not a non-empty string.", _file);
-    }
-
     /// <summary>A property that must be a string, possibly empty.</summary>
     private string RequiredString(JsonElement e, string property, string where)
     {
@@ -505,6 +496,15 @@ internal sealed class ExportedProgramReader
         return value.ValueKind == JsonValueKind.String
             ? value.GetString()!
             : throw new ModelBuildException(DiagnosticCodes.ProgramMalformed, $"{Capitalized(where)} has '{property}' {Excerpt(value)}, not a string.", _file);
+    }
+
+    /// <summary>A property that must be a non-empty string (names, targets, expressions).</summary>
+    private string RequiredText(JsonElement e, string property, string where)
+    {
+        var value = Required(e, property, where);
+        return value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+            ? text
+            : throw new ModelBuildException(DiagnosticCodes.ProgramMalformed, $"{Capitalized(where)} has '{property}' {Excerpt(value)}, not a non-empty string.", _file);
     }
 
     private ModelBuildException NotA(string what, JsonElement value, string where) =>

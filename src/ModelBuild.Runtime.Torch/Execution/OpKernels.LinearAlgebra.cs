@@ -13,7 +13,7 @@ public static partial class OpKernels
         t.Op("aten.baddbmm.default", BatchAddMatmul);
         t.Op("aten.mm.default", a => a.Self.mm(a.Tensor("mat2")));
         t.Op("aten.bmm.default", a => a.Self.bmm(a.Tensor("mat2")));
-        t.Op("aten.matmul.default", a => a.Self.matmul(a.Tensor("other")));
+        t.Op("aten.matmul.default", a => Matmul(a.Self, a.Tensor("other")));
         t.Op("aten.addmv.default", a => ScaledSum(a, a.Tensor("mat").mv(a.Tensor("vec"))));
         t.Op("aten.addbmm.default", a => ScaledSum(a, a.Tensor("batch1").bmm(a.Tensor("batch2")).sum([0])));
         t.Op("aten.inner.default", a => a.Self.inner(a.Tensor("other")));
@@ -29,6 +29,51 @@ public static partial class OpKernels
         t.Op("aten.dist.default", a => linalg.vector_norm(a.Self.sub(a.Tensor("other")), a.Double("p", 2), null, false));
         t.Op("aten.pairwise_distance.default", a => F.pairwise_distance(a.Tensor("x1"), a.Tensor("x2"), a.Double("p", 2), a.Double("eps", 1e-6), a.Bool("keepdim", false)));
     }
+
+    /// <summary>
+    /// torch.matmul with libtorch's operand checks made first: TorchSharp 0.107's THSTensor_matmul, unlike its other
+    /// products, does not catch libtorch's c10::Error, so operands that do not fit would end the process
+    /// (docs/reliability.md). <see cref="Invoke"/> reports the ArgumentException as MB2904, as it does libtorch's errors.
+    /// </summary>
+    private static Tensor Matmul(Tensor left, Tensor right)
+    {
+        long[] l = left.shape, r = right.shape;
+        if (l.Length == 0 || r.Length == 0)
+        {
+            throw new ArgumentException($"both operands of matmul must have at least one dim, but they have {l.Length} and {r.Length}");
+        }
+        if (left.dtype != right.dtype || left.device_type != right.device_type || left.device_index != right.device_index)
+        {
+            throw new ArgumentException($"the operands of matmul must have one dtype and one device, but they are {left.dtype} on {left.device} and {right.dtype} on {right.device}");
+        }
+        if (!MatmulSupports(left.dtype, left.device_type))
+        {
+            throw new ArgumentException($"matmul does not implement {left.dtype} on {left.device}");
+        }
+        var inner = r.Length == 1 ? r[0] : r[^2];
+        if (l[^1] != inner)
+        {
+            throw new ArgumentException($"the operands of matmul cannot be multiplied: [{string.Join(", ", l)}] has {l[^1]} columns, [{string.Join(", ", r)}] {inner} rows");
+        }
+        // The dims before the last two broadcast, aligned from the right (a vector has none).
+        long[] lb = l.Length > 2 ? l[..^2] : [], rb = r.Length > 2 ? r[..^2] : [];
+        for (var i = 1; i <= Math.Min(lb.Length, rb.Length); i++)
+        {
+            if (lb[^i] != rb[^i] && lb[^i] != 1 && rb[^i] != 1)
+            {
+                throw new ArgumentException($"the batch dims of matmul's operands [{string.Join(", ", l)}] and [{string.Join(", ", r)}] do not broadcast");
+            }
+        }
+        return left.matmul(right);
+    }
+
+    /// <summary>The dtypes libtorch's matrix products implement: floating and complex, and integers on the CPU only.</summary>
+    private static bool MatmulSupports(ScalarType dtype, TorchSharp.DeviceType device) => dtype switch
+    {
+        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64 or ScalarType.ComplexFloat32 or ScalarType.ComplexFloat64 => true,
+        ScalarType.Byte or ScalarType.Int8 or ScalarType.Int16 or ScalarType.Int32 or ScalarType.Int64 => device == TorchSharp.DeviceType.CPU,
+        _ => false,
+    };
 
     /// <summary>beta * self + alpha * product; as in ATen, beta = 0 ignores self (even NaN in it).</summary>
     private static Tensor ScaledSum(NodeArguments a, Tensor product)
