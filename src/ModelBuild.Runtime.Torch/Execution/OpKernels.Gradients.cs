@@ -57,12 +57,7 @@ public static partial class OpKernels
         var gradOutput = a.Tensor("grad_output");
         var input = a.Tensor("input");
         var weight = a.Tensor("weight");
-        var rank = (int)weight.dim() - 2;
-        var stride = Expand(a.Longs("stride", 1), rank);
-        var padding = Expand(a.Longs("padding", 0), rank);
-        var dilation = Expand(a.Longs("dilation", 1), rank);
-        var outputPadding = Expand(a.Longs("output_padding", 0), rank);
-        var groups = a.Long("groups", 1);
+        var (rank, stride, padding, dilation, outputPadding, groups) = ConvolutionWindow.Of(a, weight);
         Tensor gradInput;
         Tensor gradWeight;
         if (a.Bool("transposed", false))

@@ -90,20 +90,26 @@ public static partial class OpKernels
         var input = a.Tensor("input");
         var weight = a.Tensor("weight");
         var bias = a.OptionalTensor("bias");
-        var rank = (int)weight.dim() - 2;
-        var stride = Expand(a.Longs("stride", 1), rank);
-        var padding = Expand(a.Longs("padding", 0), rank);
-        var dilation = Expand(a.Longs("dilation", 1), rank);
-        var outputPadding = Expand(a.Longs("output_padding", 0), rank);
-        var groups = a.Long("groups", 1);
-        if (rank is < 1 or > 3)
+        var w = ConvolutionWindow.Of(a, weight);
+        if (w.Rank is < 1 or > 3)
         {
-            throw a.Unsupported("weight", $"a convolution weight of rank {rank + 2}");
+            throw a.Unsupported("weight", $"a convolution weight of rank {w.Rank + 2}");
         }
 
         return transposed
-            ? TransposedConvolution(input, weight, bias, stride, padding, outputPadding, dilation, groups)
-            : Convolution(input, weight, bias, stride, padding, dilation, groups);
+            ? TransposedConvolution(input, weight, bias, w.Stride, w.Padding, w.OutputPadding, w.Dilation, w.Groups)
+            : Convolution(input, weight, bias, w.Stride, w.Padding, w.Dilation, w.Groups);
+    }
+
+    /// <summary>A convolution's (or its gradient's) window arguments, each expanded to the weight's spatial rank.</summary>
+    private sealed record ConvolutionWindow(int Rank, long[] Stride, long[] Padding, long[] Dilation, long[] OutputPadding, long Groups)
+    {
+        public static ConvolutionWindow Of(NodeArguments a, Tensor weight)
+        {
+            var rank = (int)weight.dim() - 2;
+            return new(rank, Expand(a.Longs("stride", 1), rank), Expand(a.Longs("padding", 0), rank), Expand(a.Longs("dilation", 1), rank),
+                Expand(a.Longs("output_padding", 0), rank), a.Long("groups", 1));
+        }
     }
 
     private static Tensor Convolution(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation, long groups) =>
