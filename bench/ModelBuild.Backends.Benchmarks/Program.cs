@@ -9,9 +9,9 @@ using ModelBuild.Runtime.Torch;
 using static TorchSharp.torch;
 
 // Usage: ModelBuild.Backends.Benchmarks --name N --engine E --onnx M.onnx --ts M.ts.pt --cases C.safetensors
-//          [--case opt] [--runs 200] [--seconds 3] [--loads 3]
+//          [--case opt] [--runs 200] [--seconds 3] [--loads 3] [--rounds 5]
 // Prints one JSON line: per runtime its load to first result (ms, median of --loads after one untimed load) and its
-// median warm latency (us). All three use Environment.ProcessorCount threads, which follows the affinity mask (taskset).
+// median warm latency (us) over --runs runs (at most --seconds) split into --rounds turns between the runtimes. All three use Environment.ProcessorCount threads, which follows the affinity mask (taskset).
 var options = Args.Parse(args);
 var threads = Environment.ProcessorCount;
 set_num_threads(threads);
@@ -30,11 +30,17 @@ var hosts = inputNames.Select(n => HostTensor.FromBytes(cases.Entry(n).DType, ca
 var runs = int.Parse(options.GetValueOrDefault("runs", "200"), CultureInfo.InvariantCulture);
 var seconds = double.Parse(options.GetValueOrDefault("seconds", "3"), CultureInfo.InvariantCulture);
 var loads = int.Parse(options.GetValueOrDefault("loads", "3"), CultureInfo.InvariantCulture);
+var rounds = int.Parse(options.GetValueOrDefault("rounds", "5"), CultureInfo.InvariantCulture);
 
 var result = new Dictionary<string, object?> { ["model"] = options["name"], ["case"] = caseName, ["threads"] = threads };
 
+// Loads first, one runtime after another; then warm latency in rounds that take turns (starting with another runtime
+// each round), so that a machine getting slower or faster during the run (other work on the host, clocks) shows in all
+// three alike instead of in whichever ran first. Every runtime's instance stays loaded until the end.
+var runtimes = new List<(string Key, IDisposable Instance, Action Run)>();
+
 // ModelBuild: the engine file to its first result, then Run over HostTensors (outputs disposed every run).
-Measure("mb", () =>
+Load("mb", () =>
 {
     var model = CompiledModel.Load(options["engine"]);
     DisposeAll(model.Run(hosts));
@@ -47,7 +53,7 @@ Measure("mb", () =>
 });
 
 // ONNX Runtime on PyTorch's export: a session with every optimization, the same thread count as ModelBuild's backend.
-Measure("ort", () =>
+Load("ort", () =>
 {
     using var sessionOptions = new SessionOptions
     {
@@ -64,43 +70,61 @@ Measure("ort", () =>
 
 // TorchScript through TorchSharp's jit.load (libtorch's interpreter), inputs as CPU tensors made once.
 var tensors = inputNames.Select(cases.ToTensor).ToArray();
-Measure("ts", () =>
+Load("ts", () =>
 {
     var module = jit.load(options["ts"]);
     DisposeResult(module.call(tensors.Cast<object>().ToArray()));
     return module;
 }, module => () => DisposeResult(((jit.ScriptModule)module).call(tensors.Cast<object>().ToArray())));
 
+var samples = runtimes.ToDictionary(r => r.Key, _ => new List<double>());
+foreach (var (key, _, run) in runtimes)
+{
+    Timing.WarmUp(run);
+}
+for (var round = 0; round < rounds; round++)
+{
+    for (var k = 0; k < runtimes.Count; k++)
+    {
+        var (key, _, run) = runtimes[(round + k) % runtimes.Count];
+        samples[key].AddRange(Timing.Samples(run, Math.Max(1, runs / rounds), seconds / rounds));
+    }
+}
+foreach (var (key, instance, _) in runtimes)
+{
+    result[key + "_us"] = Math.Round(Median(samples[key]), 2);
+    result[key + "_runs"] = samples[key].Count;
+    instance.Dispose();
+}
+
 Console.WriteLine(JsonSerializer.Serialize(result));
 return 0;
 
-// Times `load` (to its first result) and, on one loaded instance, the action `warm` makes; a runtime that fails records
-// its error instead of numbers, so one broken export does not hide the other runtimes' results.
-void Measure(string key, Func<IDisposable> load, Func<IDisposable, Action> warm)
+// Times `load` (to its first result, median of --loads after one untimed load) and keeps the last instance for the
+// rounds; a runtime that fails records its error instead of numbers, so one broken export does not hide the others.
+void Load(string key, Func<IDisposable> load, Func<IDisposable, Action> warm)
 {
+    IDisposable? instance = null;
     try
     {
         load().Dispose(); // untimed: the first load in the process also starts the runtime's native libraries
         var loadTimes = new List<double>();
-        IDisposable? instance = null;
         for (var i = 0; i < loads; i++)
         {
             instance?.Dispose();
+            instance = null;
             var start = Stopwatch.GetTimestamp();
             instance = load();
             loadTimes.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
-        using (instance)
-        {
-            result[key + "_load_ms"] = Math.Round(Median(loadTimes), 3);
-            var action = warm(instance!);
-            var samples = Timing.Samples(action, runs, seconds);
-            result[key + "_us"] = Math.Round(Median(samples), 2);
-            result[key + "_runs"] = samples.Count;
-        }
+        result[key + "_load_ms"] = Math.Round(Median(loadTimes), 3);
+        var run = warm(instance!);
+        run();
+        runtimes.Add((key, instance!, run));
     }
     catch (Exception e) when (e is not OutOfMemoryException)
     {
+        instance?.Dispose();
         result[key + "_error"] = e.Message.Split('\n')[0];
     }
 }

@@ -33,7 +33,7 @@ internal sealed class OnnxBlockRunner(InferenceSession session, PlanBlock block)
                 pins[i] = hosts[i].Bytes.Pin();
                 unsafe
                 {
-                    values[i] = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, ElementType(hosts[i].DType), [.. hosts[i].Shape],
+                    values[i] = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, ElementType(hosts[i].DType), hosts[i].Shape as long[] ?? [.. hosts[i].Shape],
                         (nint)pins[i].Pointer, hosts[i].Bytes.Length);
                 }
             }

@@ -160,14 +160,13 @@ public sealed class CompiledModel : IDisposable
     public RunValue[] RunValues(IReadOnlyList<RunValue> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
+        var signature = new (TensorDType, IReadOnlyList<long>)[inputs.Count];
         for (var i = 0; i < inputs.Count; i++)
         {
-            if (inputs[i] is null)
-            {
-                throw new ModelBuildException(DiagnosticCodes.InputCountMismatch, $"input {i} is null.", Manifest.Name);
-            }
+            var input = inputs[i] ?? throw new ModelBuildException(DiagnosticCodes.InputCountMismatch, $"input {i} is null.", Manifest.Name);
+            signature[i] = (input.DType, input.Shape);
         }
-        _validator.Validate([.. inputs.Select(t => (t.DType, t.Shape))]);
+        _validator.Validate(signature);
         _lifetime.EnterReadLock();
         try
         {

@@ -8,7 +8,7 @@ namespace ModelBuild.Runtime.Tests;
 public sealed class InputShapeValidatorTests
 {
     /// <summary>x [s77, 4, s53], y [s77, 2*s53] with the relation 2*s53 in 16..64, output-free.</summary>
-    private static readonly InputShapeValidator Validator = new(new EngineManifest
+    private static readonly EngineManifest Manifest = new()
     {
         Name = "m",
         Source = new ManifestSource("pt2", "m.pt2", "", null),
@@ -21,7 +21,9 @@ public sealed class InputShapeValidatorTests
         Validation = [],
         RuntimeVersions = "[0.1.0, )",
         PayloadSha256 = "",
-    });
+    };
+
+    private static readonly InputShapeValidator Validator = new(Manifest);
 
     [TestMethod]
     public void Validate_ShapesInside_BindsEverySymbol()
@@ -41,6 +43,24 @@ public sealed class InputShapeValidatorTests
 
         Assert.AreEqual(DiagnosticCodes.InputDimOutOfRange, e.Code);
         Assert.AreEqual($"MB5003: {message}", e.Message);
+    }
+
+    [TestMethod]
+    public void Validate_AfterShapesPassed_StillChecksOtherShapesAndTheSameShapesAgain()
+    {
+        var validator = new InputShapeValidator(Manifest);
+        long[] x = [3, 4, 10];
+        validator.Validate(Inputs(x, [3, 20]));
+        // The caller's shape array changes after the run: the remembered signature must not follow it.
+        x[0] = 40;
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => validator.Validate(Inputs(x, [40, 20])));
+        var again = validator.Validate(Inputs([3, 4, 10], [3, 20]));
+        Assert.ThrowsExactly<ModelBuildException>(() => validator.Validate(Inputs([3, 4, 10], [3, 21])));
+
+        Assert.AreEqual(DiagnosticCodes.InputDimOutOfRange, e.Code);
+        Assert.AreEqual(3, again["s77"]);
+        Assert.AreEqual(10, again["s53"]);
     }
 
     [TestMethod]
