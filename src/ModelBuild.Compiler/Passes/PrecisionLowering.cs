@@ -57,8 +57,8 @@ public static class PrecisionLowering
             var island = Fp32Operators.RunsInFp32(node.Target);
             var dtype = island ? TensorDType.F32 : precision;
             // A cast reads its input in whichever dtype it is made in: casting a cast would round twice.
-            IReadOnlyDictionary<string, string> renames = Converts(node) ? new Dictionary<string, string>() : node.Inputs.SelectMany(a => GraphValueNames.Tensors(a.Value)).Distinct()
-                .ToDictionary(name => name, name => Read(name, dtype, nodes), StringComparer.Ordinal);
+            var reads = Converts(node) ? [] : node.Inputs.SelectMany(a => GraphValueNames.Tensors(a.Value)).Distinct(StringComparer.Ordinal);
+            var renames = reads.ToDictionary(name => name, name => Read(name, dtype, nodes), StringComparer.Ordinal);
             foreach (var output in node.Writes().Where(IsF32))
             {
                 _values[output] = _values[output] with { DType = dtype };
