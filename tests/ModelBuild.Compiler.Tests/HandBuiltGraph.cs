@@ -18,9 +18,16 @@ internal sealed class HandBuiltGraph
 
     public HandBuiltGraph Input(string name, TensorDType dtype, params string[] dims)
     {
-        var meta = new TensorMeta(dtype, [.. dims.Select(d => long.TryParse(d, out var v) ? Dim.Of(v) : Dim.Symbolic(d))]);
+        var meta = Meta(dtype, dims);
         _inputs.Add(new GraphValue(name, meta));
         _values[name] = meta;
+        return this;
+    }
+
+    /// <summary>Declares the dtype and sizes of a value a node makes (graphs read from archives have them for every value).</summary>
+    public HandBuiltGraph Value(string name, TensorDType dtype, params string[] dims)
+    {
+        _values[name] = Meta(dtype, dims);
         return this;
     }
 
@@ -69,4 +76,7 @@ internal sealed class HandBuiltGraph
     };
 
     public static TensorArg T(string name) => new(name);
+
+    private static TensorMeta Meta(TensorDType dtype, string[] dims) =>
+        new(dtype, [.. dims.Select(d => long.TryParse(d, out var v) ? Dim.Of(v) : Dim.Symbolic(d))]);
 }

@@ -1,4 +1,5 @@
 using ModelBuild.Compiler.Passes;
+using ModelBuild.Compiler.Validation;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Safetensors;
@@ -166,6 +167,7 @@ public sealed class PassTests
             .Input("x", TensorDType.F32, "2")
             .Weight("idx", tensor(new long[] { 0, 1 }))
             .Node("torch.ops.aten.relu.default", "r", ("self", T("x")))
+            .Value("r", TensorDType.F32, "2")
             .Build("r", "idx");
 
         var result = PrecisionLowering.Run(graph, TensorDType.BF16);
@@ -180,6 +182,95 @@ public sealed class PassTests
         Assert.AreEqual(new ScalarTypeArg(ExportScalarTypes.ToCode(TensorDType.F32)), exit.Inputs.Single(a => a.Name == "dtype").Value);
         Assert.AreEqual(TensorDType.F32, result.Values["r_f32"].DType);
     }
+
+    [TestMethod]
+    public void PrecisionLowering_RunsNormalizationAndSoftmaxInFp32_WithOneCastEachWay_AndTheRestInTheTargetDType()
+    {
+        using var scope = NewDisposeScope();
+        var graph = ConvBatchNormSoftmax();
+        var x = randn(2, 3, 8, 8, generator: manual_seed(3));
+
+        var result = PrecisionLowering.Run(graph, TensorDType.F16);
+
+        CollectionAssert.AreEqual(new[] { "_to_copy", "conv2d", "_to_copy", "batch_norm", "softmax", "_to_copy", "relu", "_to_copy" },
+            result.Nodes.Select(n => n.Target.Split('.')[3]).ToArray(), "softmax reads batch_norm's fp32 output as it is");
+        GraphNode Writing(string name) => result.Nodes.Single(n => n.Writes().Contains(name));
+        Assert.AreEqual(T("c"), Writing("c_f32").Inputs[0].Value);
+        Assert.AreEqual(T("c_f32"), Writing("y").Inputs.Single(a => a.Name == "input").Value);
+        Assert.AreEqual(T("s_f16"), Writing("r").Inputs.Single().Value);
+        var dtypes = new[] { "x", "x_f16", "c", "c_f32", "y", "s", "s_f16", "r", "r_f32" }.Select(v => result.Values[v].DType).ToArray();
+        CollectionAssert.AreEqual(new[] { TensorDType.F32, TensorDType.F16, TensorDType.F16, TensorDType.F32, TensorDType.F32, TensorDType.F32, TensorDType.F16, TensorDType.F16, TensorDType.F32 }, dtypes);
+        CollectionAssert.AreEqual(new[] { "r_f32" }, result.Outputs.Select(o => o.Name).ToArray());
+        Assert.AreEqual(TensorDType.F16, result.Weights.Single(w => w.ValueName == "w").Meta.DType);
+        CollectionAssert.AreEquivalent(new[] { "gamma", "beta", "mean", "var" }, result.Weights.Where(w => w.Meta.DType == TensorDType.F32).Select(w => w.ValueName).ToArray(),
+            "weights only the batch norm reads stay F32, uncast");
+        Assert.IsTrue(result.Weights.All(w => result.Values[w.ValueName].DType == w.Meta.DType));
+        var actual = NodeByNode.Run(result, x)[0];
+        Assert.AreEqual(ScalarType.Float32, actual.dtype);
+        Assert.IsTrue(OutputComparison.Of(actual, NodeByNode.Run(graph, x)[0]).Meets(ValidationCriteria.For("fp16", null)));
+    }
+
+    [TestMethod]
+    public void PrecisionLowering_NeverCastsACast()
+    {
+        using var scope = NewDisposeScope();
+        var f16 = new ScalarTypeArg(ExportScalarTypes.ToCode(TensorDType.F16));
+        var graph = new HandBuiltGraph()
+            .Input("x", TensorDType.F32, "2", "3")
+            .Node("torch.ops.aten._softmax.default", "s", ("self", T("x")), ("dim", new IntArg(1)), ("half_to_float", new BoolArg(false)))
+            .Node("torch.ops.aten._to_copy.default", "h", ("self", T("s")), ("dtype", f16))
+            .Node("torch.ops.aten.log_softmax.int", "l", ("self", T("s")), ("dim", new IntArg(1)))
+            .Node("torch.ops.aten.exp.default", "e", ("self", T("h")))
+            .Node("torch.ops.aten.neg.default", "n", ("self", T("s")))
+            .Node("torch.ops.aten.mul.Tensor", "m", ("self", T("s")), ("other", T("l")))
+            .Value("s", TensorDType.F32, "2", "3").Value("h", TensorDType.F16, "2", "3").Value("l", TensorDType.F32, "2", "3")
+            .Value("e", TensorDType.F16, "2", "3").Value("n", TensorDType.F32, "2", "3").Value("m", TensorDType.F32, "2", "3")
+            .Build("e", "n", "m");
+
+        var result = PrecisionLowering.Run(graph, TensorDType.BF16);
+
+        var casts = result.Nodes.Where(n => n.Target == "torch.ops.aten._to_copy.default").ToList();
+        var castOutputs = casts.SelectMany(n => n.Writes()).ToHashSet();
+        Assert.IsFalse(casts.Any(c => castOutputs.Contains(((TensorArg)c.Inputs[0].Value).Name)), string.Join(", ", casts.Select(c => c.DisplayName())));
+        Assert.AreEqual(T("s"), casts.Single(c => c.DisplayName() == "h").Inputs[0].Value, "the model's own cast reads the fp32 softmax directly");
+        Assert.AreEqual(1, casts.Count(c => c.Inputs[0].Value == T("s") && c.DisplayName() != "h"), "one cast of s to bf16, shared by neg and mul");
+        Assert.AreEqual(TensorDType.F16, result.Values["h"].DType, "an F16 value of the source graph stays F16");
+        Assert.AreEqual(T("h"), result.Nodes.Single(n => n.DisplayName() == "e").Inputs[0].Value, "an island reads a non-F32 value as it is");
+        Assert.AreEqual("e", result.Outputs[0].Name);
+    }
+
+    [TestMethod]
+    public void PrecisionLowering_StoresAWeightThatIslandsAndOtherNodesRead_InBothDTypes()
+    {
+        using var scope = NewDisposeScope();
+        var graph = new HandBuiltGraph()
+            .Input("x", TensorDType.F32, "2", "3")
+            .Weight("w", tensor(new float[] { 1.5f, -2f, 0.1f }))
+            .Node("torch.ops.aten.layer_norm.default", "n", ("input", T("x")), ("normalized_shape", new IntsArg([3])), ("weight", T("w")), ("bias", new NoneArg()))
+            .Node("torch.ops.aten.mul.Tensor", "m", ("self", T("n")), ("other", T("w")))
+            .Value("n", TensorDType.F32, "2", "3").Value("m", TensorDType.F32, "2", "3")
+            .Build("m");
+
+        var result = PrecisionLowering.Run(graph, TensorDType.F16);
+
+        CollectionAssert.AreEqual(new[] { ("w", TensorDType.F32), ("w_f16", TensorDType.F16) }, result.Weights.Select(w => (w.ValueName, w.Meta.DType)).ToArray());
+        Assert.AreEqual(T("w"), result.Nodes.Single(n => n.DisplayName() == "n").Inputs.Single(a => a.Name == "weight").Value);
+        Assert.AreEqual(T("w_f16"), result.Nodes.Single(n => n.DisplayName() == "m").Inputs.Single(a => a.Name == "other").Value);
+        Assert.AreEqual(TensorDType.F16, result.Values["w_f16"].DType);
+        Assert.AreEqual("torch.ops.aten.layer_norm.default", result.Nodes[0].Target, "x reaches the island uncast");
+    }
+
+    [TestMethod]
+    [DataRow("torch.ops.aten.native_layer_norm.default", true)]
+    [DataRow("torch.ops.aten._native_batch_norm_legit_no_training.default", true)]
+    [DataRow("torch.ops.aten.sum.dim_IntList", true)]
+    [DataRow("torch.ops.aten.pow.Tensor_Scalar", true)]
+    [DataRow("torch.ops.aten.linear.default", false)]
+    [DataRow("torch.ops.aten.sigmoid.default", false)]
+    [DataRow("torch.ops.aten.expand.default", false)]
+    [DataRow("_operator.pow", false)]
+    public void Fp32Operators_MatchesEveryOverloadOfAnAtenOperatorInTheTable(string target, bool fp32) =>
+        Assert.AreEqual(fp32, Fp32Operators.RunsInFp32(target));
 
     [TestMethod]
     public void LoweringCheck_ListsEveryUnsupportedOperator_OneLineEach_WithItsNodeCountFirstNamesAndDistinctOrigins()
@@ -208,6 +299,27 @@ public sealed class PassTests
         Assert.AreEqual("  torch.ops.aten.made_up_one.default: 5 nodes (made, made_1, made_2, ...) at torch/nn/modules/activation.py:475, /home/me/model.py:12", lines[1]);
         Assert.AreEqual("  torch.ops.aten.made_up_two.default: 1 node (c) at model.py:7", lines[2]);
         Assert.DoesNotContain("relu", e.Message);
+    }
+
+    /// <summary>x -> conv2d -> batch_norm -> softmax over the channels -> relu, every value F32.</summary>
+    private static ModelGraph ConvBatchNormSoftmax()
+    {
+        var g = manual_seed(5);
+        return new HandBuiltGraph()
+            .Input("x", TensorDType.F32, "2", "3", "8", "8")
+            .Weight("w", randn(4, 3, 3, 3, generator: g))
+            .Weight("gamma", rand(4, generator: g) + 0.5)
+            .Weight("beta", randn(4, generator: g))
+            .Weight("mean", randn(4, generator: g))
+            .Weight("var", rand(4, generator: g) + 0.1)
+            .Node("torch.ops.aten.conv2d.default", "c", ("input", T("x")), ("weight", T("w")), ("padding", new IntsArg([1, 1])))
+            .Node("torch.ops.aten.batch_norm.default", "y", ("input", T("c")), ("weight", T("gamma")), ("bias", T("beta")), ("running_mean", T("mean")),
+                ("running_var", T("var")), ("training", new BoolArg(false)), ("momentum", new FloatArg(0.1)), ("eps", new FloatArg(1e-5)), ("cudnn_enabled", new BoolArg(true)))
+            .Node("torch.ops.aten.softmax.int", "s", ("self", T("y")), ("dim", new IntArg(1)))
+            .Node("torch.ops.aten.relu.default", "r", ("self", T("s")))
+            .Value("c", TensorDType.F32, "2", "4", "8", "8").Value("y", TensorDType.F32, "2", "4", "8", "8")
+            .Value("s", TensorDType.F32, "2", "4", "8", "8").Value("r", TensorDType.F32, "2", "4", "8", "8")
+            .Build("r");
     }
 
     private static ModelGraph ConvBatchNorm(string conv, string batchNorm, bool withConvBias)
