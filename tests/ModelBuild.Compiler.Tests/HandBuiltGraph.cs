@@ -24,6 +24,13 @@ internal sealed class HandBuiltGraph
         return this;
     }
 
+    /// <summary>The dtype and dims of a value a node writes.</summary>
+    public HandBuiltGraph Meta(string name, TensorDType dtype, params string[] dims)
+    {
+        _values[name] = new TensorMeta(dtype, [.. dims.Select(d => long.TryParse(d, out var v) ? Dim.Of(v) : Dim.Symbolic(d))]);
+        return this;
+    }
+
     public HandBuiltGraph Symbol(string name, long min, long? max)
     {
         _symbols[name] = new SymbolRange(min, max);
