@@ -1,3 +1,4 @@
+using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Onnx.Proto;
 
@@ -250,7 +251,10 @@ internal static partial class LoweringRules
             Attr.Int("count_include_pad", a.Bool("count_include_pad", true) ? 1 : 0)));
     }
 
-    /// <summary>Adaptive average pooling to 1 is a global average; to sizes that divide static input sizes, a plain one.</summary>
+    /// <summary>
+    /// Adaptive average pooling to 1 is a global average; to sizes that divide static input sizes, a plain one; else
+    /// one pooled dim after the other (<see cref="AdaptiveAvgPoolDim"/>).
+    /// </summary>
     private static string AdaptiveAvgPool(LoweringNode a, int rank)
     {
         RequireFloat(a);
@@ -259,14 +263,44 @@ internal static partial class LoweringRules
         {
             return Batched(a, rank, x => a.B.Op("GlobalAveragePool", [x]));
         }
-        var meta = a.SelfMeta;
-        var input = a.StaticDims(meta, Enumerable.Range(meta.Rank - rank, rank).Select(d => (long)d), "the pooled input's");
-        if (input.Zip(output).Any(p => p.Second == 0 || p.First % p.Second != 0))
+        if (output.Any(o => o <= 0))
         {
-            throw new NotLowerableException($"adaptive pooling from [{string.Join(", ", input)}] to [{string.Join(", ", output)}] has uneven windows");
+            throw a.Unsupported("output_size", $"[{string.Join(", ", output)}]");
         }
-        var kernel = input.Zip(output, (i, o) => i / o).ToArray();
-        return Batched(a, rank, x => a.B.Op("AveragePool", [x], Attr.Ints("kernel_shape", kernel), Attr.Ints("strides", kernel)));
+        var meta = a.SelfMeta;
+        var pooled = meta.Sizes.Skip(meta.Rank - rank).ToList();
+        if (pooled.Zip(output).All(p => p.First.Value is { } size && size % p.Second == 0))
+        {
+            var kernel = pooled.Zip(output, (i, o) => i.Value!.Value / o).ToArray();
+            return Batched(a, rank, x => a.B.Op("AveragePool", [x], Attr.Ints("kernel_shape", kernel), Attr.Ints("strides", kernel)));
+        }
+        var y = a.Self;
+        for (var d = 0; d < rank; d++)
+        {
+            y = AdaptiveAvgPoolDim(a, y, meta.Rank - rank + d, pooled[d], output[d]);
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// Adaptive average pooling of one dim of size <paramref name="size"/> to <paramref name="bins"/>: bin i is the mean of
+    /// [floor(i*size/bins), ceil((i+1)*size/bins)), as PyTorch bins it (overlapping where the sizes do not divide); the
+    /// bounds are constants for a static size and computed from the input's shape for a symbolic one.
+    /// </summary>
+    private static string AdaptiveAvgPoolDim(LoweringNode a, string x, int axis, Dim size, long bins)
+    {
+        var length = size.IsStatic ? null : a.B.Op("Shape", [x], Attr.Int("start", axis), Attr.Int("end", axis + 1));
+        // floor((n*size + roundUp) / bins): int64 Div truncates, which floors the positive operands it gets here.
+        string Bound(long n, long roundUp) => n == 0 ? a.B.Ints(0) : n == bins ? a.B.Ints(long.MaxValue)
+            : size.Value is { } s ? a.B.Ints(((n * s) + roundUp) / bins)
+            : a.B.Op("Div", [a.B.Op("Add", [a.B.Op("Mul", [length!, a.B.Ints(n)]), a.B.Ints(roundUp)]), a.B.Ints(bins)]);
+        var means = new List<string>();
+        for (var i = 0L; i < bins; i++)
+        {
+            var window = a.B.Op("Slice", [x, Bound(i, 0), Bound(i + 1, bins - 1), a.B.Ints(axis)]);
+            means.Add(a.B.Op("ReduceMean", [window, a.B.Ints(axis)], Attr.Int("keepdims", 1)));
+        }
+        return means.Count == 1 ? means[0] : a.B.Op("Concat", means, Attr.Int("axis", axis));
     }
 
     /// <summary>Nearest upsampling: source index floor(dst * in / out), ONNX's asymmetric coordinates with floor.</summary>
