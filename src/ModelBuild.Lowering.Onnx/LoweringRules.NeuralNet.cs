@@ -60,6 +60,7 @@ internal static partial class LoweringRules
             }
             return a.B.Op("DepthToSpace", [a.Self], Attr.Int("blocksize", a.Long("upscale_factor")), Attr.String("mode", "CRD"));
         });
+        t.Op("aten.im2col.default", Im2Col);
         t.Op("aten.scaled_dot_product_attention.default", Attention);
     }
 
@@ -301,6 +302,43 @@ internal static partial class LoweringRules
             means.Add(a.B.Op("ReduceMean", [window, a.B.Ints(axis)], Attr.Int("keepdims", 1)));
         }
         return means.Count == 1 ? means[0] : a.B.Op("Concat", means, Attr.Int("axis", axis));
+    }
+
+    /// <summary>
+    /// im2col (unfold) of [N, C, H, W] or [C, H, W]: the padded input sliced once per kernel offset (i, j), every slice
+    /// the window's element at that offset for all L output positions, stacked after the channel (PyTorch's order,
+    /// row c*kh*kw + i*kw + j) and reshaped to [N, C*kh*kw, L]. Slices copy exactly, where a convolution with one-hot
+    /// weights would turn an infinity anywhere in a window into NaNs across it.
+    /// </summary>
+    private static string Im2Col(LoweringNode a)
+    {
+        var meta = a.SelfMeta;
+        var unbatched = meta.Rank == 3;
+        var channels = a.StaticDims(meta, [meta.Rank - 3], "the input's channel")[0];
+        var kernel = Spatial(a.Longs("kernel_size"), 2);
+        var dilation = Spatial(a.Longs("dilation"), 2);
+        var padding = Spatial(a.Longs("padding"), 2);
+        var stride = Spatial(a.Longs("stride"), 2);
+        var x = unbatched ? a.B.Op("Unsqueeze", [a.Self, a.B.Ints(0)]) : a.Self;
+        if (padding.Any(p => p != 0))
+        {
+            x = a.B.Op("Pad", [x, a.B.Ints(padding[0], padding[1], padding[0], padding[1]), a.B.Scalar(0L, meta.DType), a.B.Ints(2, 3)]);
+        }
+        // Offset i of a dim starts at i*d and ends (k-1-i)*d before the end: every slice has the L positions' count.
+        static long End(long i, long k, long d) => i == k - 1 ? long.MaxValue : -(k - 1 - i) * d;
+        var offsets = new List<string>();
+        for (var i = 0L; i < kernel[0]; i++)
+        {
+            for (var j = 0L; j < kernel[1]; j++)
+            {
+                var slice = a.B.Op("Slice", [x, a.B.Ints(i * dilation[0], j * dilation[1]),
+                    a.B.Ints(End(i, kernel[0], dilation[0]), End(j, kernel[1], dilation[1])), a.B.Ints(2, 3), a.B.Ints(stride)]);
+                offsets.Add(a.B.Op("Unsqueeze", [slice, a.B.Ints(2)]));
+            }
+        }
+        var stacked = offsets.Count == 1 ? offsets[0] : a.B.Op("Concat", offsets, Attr.Int("axis", 2));
+        var rows = channels * kernel[0] * kernel[1];
+        return a.B.Op("Reshape", [stacked, unbatched ? a.B.Ints(rows, -1) : a.B.Ints(0, rows, -1)]);
     }
 
     /// <summary>Nearest upsampling: source index floor(dst * in / out), ONNX's asymmetric coordinates with floor.</summary>
