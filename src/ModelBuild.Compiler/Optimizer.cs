@@ -9,7 +9,9 @@ public static class Optimizer
 {
     public static ModelGraph Run(ModelGraph graph, string device, TensorDType precision)
     {
-        var g = DeadCodeElimination.Run(graph);
+        // Inlined first, so that every later pass and the partitioner see a grad-mode region's nodes as the graph's own.
+        var g = GradModeRegionInlining.Run(graph);
+        g = DeadCodeElimination.Run(g);
         g = BatchNormFolding.Run(g);
         g = ConstantFolding.Run(g);
         g = DeadCodeElimination.Run(g);

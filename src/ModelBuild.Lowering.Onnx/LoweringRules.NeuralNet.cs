@@ -1,3 +1,4 @@
+using ModelBuild.Engine.Graph;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Onnx.Proto;
 
@@ -59,6 +60,7 @@ internal static partial class LoweringRules
             }
             return a.B.Op("DepthToSpace", [a.Self], Attr.Int("blocksize", a.Long("upscale_factor")), Attr.String("mode", "CRD"));
         });
+        t.Op("aten.im2col.default", Im2Col);
         t.Op("aten.scaled_dot_product_attention.default", Attention);
     }
 
@@ -250,7 +252,10 @@ internal static partial class LoweringRules
             Attr.Int("count_include_pad", a.Bool("count_include_pad", true) ? 1 : 0)));
     }
 
-    /// <summary>Adaptive average pooling to 1 is a global average; to sizes that divide static input sizes, a plain one.</summary>
+    /// <summary>
+    /// Adaptive average pooling to 1 is a global average; to sizes that divide static input sizes, a plain one; else
+    /// one pooled dim after the other (<see cref="AdaptiveAvgPoolDim"/>).
+    /// </summary>
     private static string AdaptiveAvgPool(LoweringNode a, int rank)
     {
         RequireFloat(a);
@@ -259,14 +264,81 @@ internal static partial class LoweringRules
         {
             return Batched(a, rank, x => a.B.Op("GlobalAveragePool", [x]));
         }
-        var meta = a.SelfMeta;
-        var input = a.StaticDims(meta, Enumerable.Range(meta.Rank - rank, rank).Select(d => (long)d), "the pooled input's");
-        if (input.Zip(output).Any(p => p.Second == 0 || p.First % p.Second != 0))
+        if (output.Any(o => o <= 0))
         {
-            throw new NotLowerableException($"adaptive pooling from [{string.Join(", ", input)}] to [{string.Join(", ", output)}] has uneven windows");
+            throw a.Unsupported("output_size", $"[{string.Join(", ", output)}]");
         }
-        var kernel = input.Zip(output, (i, o) => i / o).ToArray();
-        return Batched(a, rank, x => a.B.Op("AveragePool", [x], Attr.Ints("kernel_shape", kernel), Attr.Ints("strides", kernel)));
+        var meta = a.SelfMeta;
+        var pooled = meta.Sizes.Skip(meta.Rank - rank).ToList();
+        if (pooled.Zip(output).All(p => p.First.Value is { } size && size % p.Second == 0))
+        {
+            var kernel = pooled.Zip(output, (i, o) => i.Value!.Value / o).ToArray();
+            return Batched(a, rank, x => a.B.Op("AveragePool", [x], Attr.Ints("kernel_shape", kernel), Attr.Ints("strides", kernel)));
+        }
+        var y = a.Self;
+        for (var d = 0; d < rank; d++)
+        {
+            y = AdaptiveAvgPoolDim(a, y, meta.Rank - rank + d, pooled[d], output[d]);
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// Adaptive average pooling of one dim of size <paramref name="size"/> to <paramref name="bins"/>: bin i is the mean of
+    /// [floor(i*size/bins), ceil((i+1)*size/bins)), as PyTorch bins it (overlapping where the sizes do not divide); the
+    /// bounds are constants for a static size and computed from the input's shape for a symbolic one.
+    /// </summary>
+    private static string AdaptiveAvgPoolDim(LoweringNode a, string x, int axis, Dim size, long bins)
+    {
+        var length = size.IsStatic ? null : a.B.Op("Shape", [x], Attr.Int("start", axis), Attr.Int("end", axis + 1));
+        // floor((n*size + roundUp) / bins): int64 Div truncates, which floors the positive operands it gets here.
+        string Bound(long n, long roundUp) => n == 0 ? a.B.Ints(0) : n == bins ? a.B.Ints(long.MaxValue)
+            : size.Value is { } s ? a.B.Ints(((n * s) + roundUp) / bins)
+            : a.B.Op("Div", [a.B.Op("Add", [a.B.Op("Mul", [length!, a.B.Ints(n)]), a.B.Ints(roundUp)]), a.B.Ints(bins)]);
+        var means = new List<string>();
+        for (var i = 0L; i < bins; i++)
+        {
+            var window = a.B.Op("Slice", [x, Bound(i, 0), Bound(i + 1, bins - 1), a.B.Ints(axis)]);
+            means.Add(a.B.Op("ReduceMean", [window, a.B.Ints(axis)], Attr.Int("keepdims", 1)));
+        }
+        return means.Count == 1 ? means[0] : a.B.Op("Concat", means, Attr.Int("axis", axis));
+    }
+
+    /// <summary>
+    /// im2col (unfold) of [N, C, H, W] or [C, H, W]: the padded input sliced once per kernel offset (i, j), every slice
+    /// the window's element at that offset for all L output positions, stacked after the channel (PyTorch's order,
+    /// row c*kh*kw + i*kw + j) and reshaped to [N, C*kh*kw, L]. Slices copy exactly, where a convolution with one-hot
+    /// weights would turn an infinity anywhere in a window into NaNs across it.
+    /// </summary>
+    private static string Im2Col(LoweringNode a)
+    {
+        var meta = a.SelfMeta;
+        var unbatched = meta.Rank == 3;
+        var channels = a.StaticDims(meta, [meta.Rank - 3], "the input's channel")[0];
+        var kernel = Spatial(a.Longs("kernel_size"), 2);
+        var dilation = Spatial(a.Longs("dilation"), 2);
+        var padding = Spatial(a.Longs("padding"), 2);
+        var stride = Spatial(a.Longs("stride"), 2);
+        var x = unbatched ? a.B.Op("Unsqueeze", [a.Self, a.B.Ints(0)]) : a.Self;
+        if (padding.Any(p => p != 0))
+        {
+            x = a.B.Op("Pad", [x, a.B.Ints(padding[0], padding[1], padding[0], padding[1]), a.B.Scalar(0L, meta.DType), a.B.Ints(2, 3)]);
+        }
+        // Offset i of a dim starts at i*d and ends (k-1-i)*d before the end: every slice has the L positions' count.
+        static long End(long i, long k, long d) => i == k - 1 ? long.MaxValue : -(k - 1 - i) * d;
+        var offsets = new List<string>();
+        for (var i = 0L; i < kernel[0]; i++)
+        {
+            for (var j = 0L; j < kernel[1]; j++)
+            {
+                var slice = a.B.Op("Slice", [x, a.B.Ints(i * dilation[0], j * dilation[1]),
+                    a.B.Ints(End(i, kernel[0], dilation[0]), End(j, kernel[1], dilation[1])), a.B.Ints(2, 3), a.B.Ints(stride)]);
+                offsets.Add(a.B.Op("Unsqueeze", [slice, a.B.Ints(2)]));
+            }
+        }
+        var stacked = offsets.Count == 1 ? offsets[0] : a.B.Op("Concat", offsets, Attr.Int("axis", 2));
+        var rows = channels * kernel[0] * kernel[1];
+        return a.B.Op("Reshape", [stacked, unbatched ? a.B.Ints(rows, -1) : a.B.Ints(0, rows, -1)]);
     }
 
     /// <summary>Nearest upsampling: source index floor(dst * in / out), ONNX's asymmetric coordinates with floor.</summary>

@@ -42,7 +42,6 @@ public sealed class HopFixtureTests
 
     [TestMethod]
     [DataRow("cond_closure", "torch.ops.higher_order.cond")]
-    [DataRow("set_grad", "torch.ops.higher_order.wrap_with_set_grad_enabled")]
     [DataRow("autocast", "torch.ops.higher_order.wrap_with_autocast")]
     [DataRow("map_rows", "torch.ops.higher_order.map_impl")]
     [DataRow("while_loop", "torch.ops.higher_order.while_loop")]
@@ -54,6 +53,26 @@ public sealed class HopFixtureTests
         var subgraphs = node.Subgraphs().ToList();
         Assert.IsNotEmpty(subgraphs);
         Assert.IsTrue(subgraphs.All(s => s.Nodes.Count > 0 && s.Outputs.Count > 0), "the subgraphs travel in the plan with their nodes");
+    }
+
+    [TestMethod]
+    public void SetGrad_TheRegionIsInlined_SoTheWholeModelIsOneOnnxRuntimeBlock_ThatComputesWhatPyTorchDid()
+    {
+        var casesPath = TestPaths.HopFixture("set_grad", "cases.safetensors");
+        var compiled = ModelCompiler.Compile(new CompileOptions(TestPaths.HopFixture("set_grad", "model.pt2")) { Backend = "onnxruntime", CasesPath = casesPath });
+        var torchPlan = EngineFile.Read(Engine("set_grad", "model.pt2").Bytes, "set_grad", CompiledModel.RuntimeVersion).Plan;
+        var cases = SafetensorsFile.Read(casesPath);
+        using var engine = CompiledModel.Load(compiled.Bytes, "set_grad");
+        using var scope = NewDisposeScope();
+
+        Assert.AreEqual("onnxruntime", EngineFile.Read(compiled.Bytes, "set_grad", CompiledModel.RuntimeVersion).Plan.Blocks.Single().Backend);
+        Assert.IsFalse(torchPlan.Blocks.SelectMany(b => b.Nodes ?? []).WithNested().Any(n => n.Target.StartsWith("torch.ops.higher_order.", StringComparison.Ordinal)),
+            "the TorchSharp plan runs the region's nodes as its own too");
+        foreach (var name in new[] { "min", "opt", "max" })
+        {
+            var y = engine.Run(cases.ToTensor($"{name}.in.0")).Single();
+            Assert.IsTrue(OutputComparison.Of(y, cases.ToTensor($"{name}.out.0")).Meets(ValidationCriteria.For("fp32", null)), name);
+        }
     }
 
     [TestMethod]

@@ -1,4 +1,5 @@
 using ModelBuild.Engine.Graph;
+using ModelBuild.Engine.Safetensors;
 using ModelBuild.Export;
 using ModelBuild.Tests;
 
@@ -20,6 +21,19 @@ public sealed class HigherOrderReadingTests
         CollectionAssert.AreEqual(new[] { "torch.ops.aten.matmul.default", "torch.ops.aten.relu.default", "torch.ops.aten.add.Tensor" },
             branches[0].Graph.Nodes.Select(n => n.Target).ToList());
         CollectionAssert.AreEqual(new[] { "p_b", "p_w", "x" }, ((TensorsArg)cond.Inputs[3].Value).Names.ToList(), "the closed-over weights are operands");
+    }
+
+    [TestMethod]
+    public void SetGrad_TheRegionsSubgraphKeepsTheMetasOfItsValues()
+    {
+        var graph = ModelReader.Read(TestPaths.HopFixture("set_grad", "model.pt2"));
+
+        var region = graph.Nodes.Single(n => n.Target == "torch.ops.higher_order.wrap_with_set_grad_enabled").Subgraphs().Single();
+
+        CollectionAssert.AreEquivalent(new[] { "linear", "sigmoid", "mul" }, region.Values.Keys.ToList());
+        Assert.AreEqual(TensorDType.F32, region.Values["mul"].DType);
+        CollectionAssert.AreEqual(new[] { Dim.Symbolic("s77"), Dim.Of(16) }, region.Values["mul"].Sizes.ToList());
+        Assert.IsFalse(graph.Values.ContainsKey("sigmoid"), "the subgraph's values are its own, not the graph's");
     }
 
     [TestMethod]

@@ -132,6 +132,40 @@ public sealed class HandBuiltNodeTests
             .Node("aten.conv_transpose2d.input", "y", ("input", T("x")), ("weight", T("w")), ("bias", T("b")), ("stride", Is(2))).Out("y");
         yield return new NodeProgram("max_pool1d_with_indices").In("x", X(1, 2, 9))
             .Node("aten.max_pool1d_with_indices.default", [T("y"), T("i")], null, ("self", T("x")), ("kernel_size", Is(3)), ("stride", Is(2))).Out("y");
+        // im2col in PyTorch's unfold order, over windows with and without dilation, padding and stride, batched or not.
+        foreach (var (shape, kernel, dilation, padding, stride) in new (long[], long[], long[], long[], long[])[]
+        {
+            ([1, 2, 5, 6], [2, 3], [1, 1], [0, 0], [1, 1]),
+            ([2, 3, 7, 7], [3, 3], [2, 1], [1, 2], [2, 1]),
+            ([2, 4, 16, 1], [9, 1], [1, 1], [4, 0], [1, 1]),
+            ([2, 3, 8, 9], [2, 2], [1, 1], [0, 0], [2, 3]),
+            ([3, 6, 6], [3, 2], [1, 2], [1, 1], [2, 2]),
+        })
+        {
+            yield return new NodeProgram($"im2col [{string.Join(", ", shape)}] kernel {string.Join("x", kernel)} dilation {string.Join("x", dilation)} padding {string.Join("x", padding)} stride {string.Join("x", stride)}")
+                .In("x", X(shape)).Node("aten.im2col.default", "y", ("self", T("x")), ("kernel_size", Is(kernel)), ("dilation", Is(dilation)), ("padding", Is(padding)), ("stride", Is(stride))).Out("y");
+        }
+        // Symbolic spatial dims, and infinities, which the windows copy as they are (a convolution would make NaNs of them).
+        var infinite = X(2, 3, 7, 8);
+        infinite[0, 1, 3, 4] = tensor(float.PositiveInfinity);
+        infinite[1, 2, 0, 0] = tensor(float.NegativeInfinity);
+        yield return new NodeProgram("im2col, symbolic, infinities").In("x", infinite, "s0", "3", "s1", "s2")
+            .Node("aten.im2col.default", "y", ("self", T("x")), ("kernel_size", Is(3, 2)), ("dilation", Is(1, 2)), ("padding", Is(1, 1)), ("stride", Is(2, 1))).Out("y");
+
+        // Adaptive average pooling of symbolic dims: PyTorch's bins where the sizes divide, where they do not, and with
+        // more bins than rows; then a static uneven size, an unbatched input and the 1-D form.
+        foreach (var (h, w) in new[] { (5, 7), (6, 4), (7, 13), (8, 9), (9, 6), (10, 11), (11, 12), (12, 5), (13, 8), (3, 2) })
+        {
+            yield return new NodeProgram($"adaptive_avg_pool2d {h}x{w} to 6x4, symbolic").In("x", X(2, 3, h, w), "s0", "3", "s1", "s2")
+                .Node("aten.adaptive_avg_pool2d.default", "y", ("self", T("x")), ("output_size", Is(6, 4))).Out("y");
+        }
+        yield return new NodeProgram("adaptive_avg_pool2d 7x5 to 3x2, static").In("x", X(1, 2, 7, 5))
+            .Node("aten.adaptive_avg_pool2d.default", "y", ("self", T("x")), ("output_size", Is(3, 2))).Out("y");
+        yield return new NodeProgram("adaptive_avg_pool2d unbatched, symbolic").In("x", X(3, 9, 10), "3", "s1", "s2")
+            .Node("aten.adaptive_avg_pool2d.default", "y", ("self", T("x")), ("output_size", Is(4, 4))).Out("y");
+        yield return new NodeProgram("adaptive_avg_pool1d, symbolic").In("x", X(2, 3, 11), "s0", "3", "s1")
+            .Node("aten.adaptive_avg_pool1d.default", "y", ("self", T("x")), ("output_size", Is(4))).Out("y");
+
         yield return new NodeProgram("pixel_shuffle").In("x", X(1, 8, 3, 3)).Node("aten.pixel_shuffle.default", "y", ("self", T("x")), ("upscale_factor", I(2))).Out("y");
         yield return new NodeProgram("_weight_norm").Weight("v", X(4, 3)).Weight("g", X(4, 1)).In("x", X(2, 3))
             .Node("aten._weight_norm.default", [T("w")], Formula(v => v("v") * (v("g") / v("v").norm(1, true))), ("v", T("v")), ("g", T("g")), ("dim", I(0)))

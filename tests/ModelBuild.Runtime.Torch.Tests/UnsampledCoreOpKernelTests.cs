@@ -86,6 +86,20 @@ public sealed class UnsampledCoreOpKernelTests
     }
 
     [TestMethod]
+    public void Im2Col_OfAnUnbatchedImage_IsTheRowOfItsBatch()
+    {
+        using var scope = NewDisposeScope();
+        var image = Random(2, 3, 5, 6);
+        NamedArgument[] window = [T("self", "x"), Is("kernel_size", 3, 2), Is("dilation", 1, 2), Is("padding", 1, 1), Is("stride", 2, 1)];
+
+        var batch = Op("aten.im2col.default", image, window);
+        var single = Op("aten.im2col.default", image[1], window);
+
+        CollectionAssert.AreEqual(batch.shape[1..], single.shape);
+        AssertClose(batch[1], single);
+    }
+
+    [TestMethod]
     public void NativeLayerNormBackward_MatchesAutograd()
     {
         using var scope = NewDisposeScope();

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using ModelBuild.Engine.Safetensors;
 
 namespace ModelBuild.Engine.Graph;
@@ -50,7 +51,15 @@ public sealed record GraphNode(string Target, IReadOnlyList<NamedArgument> Input
 /// <param name="Inputs">tensors, or sym-ints, by value name.</param>
 /// <param name="Outputs">what a call returns, in order: tensors or sym-ints by value name.</param>
 /// <param name="Nodes">the subgraph's nodes in topological order.</param>
-public sealed record Subgraph(IReadOnlyList<Argument> Inputs, IReadOnlyList<Argument> Outputs, IReadOnlyList<GraphNode> Nodes);
+public sealed record Subgraph(IReadOnlyList<Argument> Inputs, IReadOnlyList<Argument> Outputs, IReadOnlyList<GraphNode> Nodes)
+{
+    /// <summary>
+    /// dtype and sizes of the subgraph's tensor values by name, as the archive records them in the subgraph's scope; for
+    /// the passes that move its nodes into the graph around it. Engines' plans do not keep them.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, TensorMeta> Values { get; init; } = new Dictionary<string, TensorMeta>();
+}
 
 /// <summary>An argument as the schema names it (<c>input</c>, <c>weight</c>, <c>stride</c>); <see cref="KwargOnly"/> for keyword-only ones.</summary>
 /// <param name="Name">the parameter's name in the operator's schema.</param>

@@ -419,11 +419,14 @@ internal sealed class ExportedProgramReader
         };
     }
 
-    /// <summary>A higher-order operator's subgraph: its inputs, outputs and nodes, read like the program's graph.</summary>
+    /// <summary>A higher-order operator's subgraph: its inputs, outputs, nodes and tensor values, read like the program's graph.</summary>
     private Subgraph ReadSubgraph(JsonElement graph, string where) => new(
         [.. Required(graph, "inputs", where).EnumerateArray().Select(i => ReadArgument(i, $"an input of the subgraph of {where}"))],
         [.. Required(graph, "outputs", where).EnumerateArray().Select(o => ReadArgument(o, $"an output of the subgraph of {where}"))],
-        [.. Required(graph, "nodes", where).EnumerateArray().Select(ReadNode)]);
+        [.. Required(graph, "nodes", where).EnumerateArray().Select(ReadNode)])
+    {
+        Values = graph.TryGetProperty("tensor_values", out var values) && values.ValueKind == JsonValueKind.Object ? ReadTensorValues(values) : [],
+    };
 
     /// <summary>Floats; the serializer writes non-finite values as strings.</summary>
     private double Float(JsonElement v, string where) => v.ValueKind switch

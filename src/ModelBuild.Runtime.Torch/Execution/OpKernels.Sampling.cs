@@ -45,10 +45,18 @@ public static partial class OpKernels
             t.Op($"aten.replication_pad{rank}d.default", a => F.pad(a.Self, a.Longs("padding"), PaddingModes.Replicate));
         }
 
-        t.Op("aten.im2col.default", a => F.unfold(a.Self, Pair(a.Longs("kernel_size")), Pair(a.Longs("dilation")), Pair(a.Longs("padding")), Pair(a.Longs("stride"))));
+        t.Op("aten.im2col.default", Im2Col);
         t.Op("aten.col2im.default", a => F.fold(a.Self, Pair(a.Longs("output_size")), Pair(a.Longs("kernel_size")),
             Pair(a.Longs("dilation")), Pair(a.Longs("padding")), Pair(a.Longs("stride"))));
         t.Op("aten.pixel_unshuffle.default", a => F.pixel_unshuffle(a.Self, a.Long("downscale_factor")));
+    }
+
+    /// <summary>im2col of [N, C, H, W], or of [C, H, W] as ATen takes it too (libtorch's C++ unfold wants the batch).</summary>
+    private static Tensor Im2Col(NodeArguments a)
+    {
+        var batched = a.Self.dim() == 4;
+        var columns = F.unfold(batched ? a.Self : a.Self.unsqueeze(0), Pair(a.Longs("kernel_size")), Pair(a.Longs("dilation")), Pair(a.Longs("padding")), Pair(a.Longs("stride")));
+        return batched ? columns : columns.squeeze(0);
     }
 
     private static (long, long) Pair(long[] values) => values.Length == 1 ? (values[0], values[0]) : (values[0], values[1]);
