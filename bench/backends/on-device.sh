@@ -3,7 +3,7 @@
 # tools run on PyTorch's own libtorch). The pack is larger than one call carries, so its pieces travel over several calls
 # to a machine kept warm (its /tmp survives between them):
 #   bash .gpu-bench/scripts/on-device.sh keep .gpu-bench/p<k>    (one call per piece, carrying scripts and p<k>)
-#   bash .gpu-bench/scripts/on-device.sh keep .gpu-bench/tools   (the tools, the same way)
+#   bash .gpu-bench/scripts/on-device.sh keep .gpu-bench/tools<k> (the tools' pieces, the same way)
 #   bash .gpu-bench/scripts/on-device.sh run DEADLINE_S          (puts the pieces together, then results into $OUT)
 # run: every public fixture and zoo model compiled with --backend auto (which builds, validates and times the torch and
 # onnxruntime candidates) and --backend onnxruntime, each engine verified, 12 at a time
@@ -18,7 +18,7 @@ case ${1:?usage: on-device.sh keep PIECE_DIR | run DEADLINE_S} in
     ;;
   run)
     mkdir -p "$work/zoo" && cat "$work"/pieces/piece.* | tar -xf - -C "$work"
-    tar -xJf "$work/pieces/tools.tar.xz" -C "$work"
+    cat "$work"/pieces/tools.tar.xz.* | tar -xJf - -C "$work"
     for archive in "$work"/zoo/*.tar.*; do tar -xf "$archive" -C "$work/zoo" && rm "$archive"; done
     echo "zoo models: $(ls "$work/zoo" | grep -vc index.json)"
     site=/opt/torch/.venv/lib/python3.12/site-packages
