@@ -243,16 +243,21 @@ def write_table(rows, path, backends, timings=True):
     if vs_ort:
         worst = max(vs_ort)
         load = [(r["bench"]["mb_load_ms"] / r["bench"]["ort_load_ms"]) for r in timed if "ort_load_ms" in r["bench"]]
+        sources = sorted({r["source"] for r in timed})
+
+        def per_source(numerator, denominator):
+            return [f"  - {source}: geometric mean {geomean(sub):.3f} over {len(sub)} models." for source in sources
+                    if (sub := [r["bench"][numerator] / r["bench"][denominator] for r in timed if r["source"] == source and denominator in r["bench"]])]
+
         lines += [
             f"- latency at `opt`, ModelBuild (auto) / ONNX Runtime on PyTorch's ONNX export: geometric mean **{geomean([v for v, _ in vs_ort]):.3f}** "
             f"over {len(vs_ort)} models, worst **{worst[0]:.2f}** ({worst[1]}), {sum(1 for v, _ in vs_ort if v > 1.2)} above 1.2.",
+            *per_source("mb_us", "ort_us"),
             f"- latency at `opt`, ModelBuild (auto) / TorchScript (TorchSharp jit.load): geometric mean **{geomean([v for v, _ in vs_ts]):.3f}** over {len(vs_ts)} models.",
             f"- load to first result, ModelBuild / ONNX Runtime session: geometric mean **{geomean(load):.2f}** over {len(load)} models, "
             f"{sum(1 for v in load if v <= 1)} at or under 1.",
+            *per_source("mb_load_ms", "ort_load_ms"),
         ]
-        for source in sorted({r["source"] for r in timed}):
-            sub = [r["bench"]["mb_us"] / r["bench"]["ort_us"] for r in timed if r["source"] == source and "ort_us" in r["bench"]]
-            lines.append(f"  - {source}: ModelBuild / ONNX Runtime geometric mean {geomean(sub):.3f} over {len(sub)} models.")
     timing_heads = " | ModelBuild us | ORT us | TorchScript us | MB/ORT | MB/TS | load MB ms | load ORT ms | load TS ms" if timings else ""
     lines += ["", "| model | source | library | family | nodes | " + " | ".join(f"`{b}`" for b in backends) + " | auto candidates at opt (us) | chosen (nodes per block)"
               + timing_heads + " | error |",
