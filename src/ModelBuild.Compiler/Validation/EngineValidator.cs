@@ -89,7 +89,7 @@ public sealed class EngineValidator(CompiledModel engine, Func<IReadOnlyList<Ten
                 $"case '{name}': the engine returns {actual.Length} outputs but {Describe(against)} has {expected.Length}.", file);
         }
         var compared = actual.Zip(expected, (a, e) => (a, e)).Select((p, j) => (What: $"output {j}", p.a, p.e, Eager: eager?.Outputs[j]))
-            .Concat(inputsAfter.OrderBy(kv => kv.Key).Select(kv => (What: $"input {kv.Key} after the call", a: inputs[kv.Key], e: kv.Value, Eager: eager?.InputsAfter[kv.Key])));
+            .Concat(inputsAfter.OrderBy(kv => kv.Key).Select(kv => (What: $"input {kv.Key} after the call", a: inputs[kv.Key], e: kv.Value, Eager: eager?.InputsAfter.GetValueOrDefault(kv.Key))));
         double maxAbs = 0, maxRel = 0, scaled = 0, cosine = 1, eagerScaled = 0, eagerCosine = 1, tolerance = criteria.Tolerance, minCosine = criteria.MinCosine;
         var worst = "";
         foreach (var (what, a, e, eagerValue) in compared)
