@@ -22,7 +22,8 @@ namespace ModelBuild.Compiler;
 /// Compiles a model file into a validated engine: read, functionalization, dead-code elimination, lowering check,
 /// shape ranges, passes, partitioning into backend blocks, engine write, then validation of the written engine
 /// (restored through <see cref="CompiledModel"/>) against the unoptimized graph interpreted in fp32 on CPU, at
-/// min/opt/max and at the cases of a cases file. With <c>--backend auto</c> every candidate is built and validated and
+/// min/opt/max and at the cases of a cases file; an fp16/bf16 engine within twice the error of the unoptimized graph
+/// lowered to its precision and interpreted on its device (<see cref="ValidationCriteria.RelativeTo"/>). With <c>--backend auto</c> every candidate is built and validated and
 /// the faster at <c>opt</c> is kept.
 /// </summary>
 public static class ModelCompiler
@@ -51,8 +52,10 @@ public static class ModelCompiler
             [.. graph.Inputs.Select(i => ManifestBuilder.Tensor(i.Name, i.Meta))],
             [.. graph.UserOutputs.Select(o => ManifestBuilder.Tensor(o.Name, o.Meta))]) with { MutatedInputs = graph.MutatedInputs };
 
-        using var reference = new ReferenceInterpreter(graph, manifest, file);
-        return Assemble(optimized, manifest, candidates, options, reference.Run, "reference", ValidationPoints.Of(ranges), graph, cases);
+        using var reference = new ReferenceInterpreter(graph, manifest, "cpu", file);
+        // A reduced-precision engine is also held to eager execution at its precision: the same graph, lowered alone.
+        using var eager = precision == TensorDType.F32 ? null : new ReferenceInterpreter(PrecisionLowering.Run(graph, precision), manifest, device, file);
+        return Assemble(optimized, manifest, candidates, options, reference.Run, "reference", eager is null ? null : eager.Run, ValidationPoints.Of(ranges), graph, cases);
     }
 
     /// <summary>
@@ -107,10 +110,11 @@ public static class ModelCompiler
 
     /// <summary>
     /// Builds, writes and validates the engine of every candidate; with several, measures each valid one at opt and keeps
-    /// the fastest. The manifest records the blocks, the candidates and their timings.
+    /// the fastest. The manifest records the blocks, the candidates and their timings. <paramref name="eager"/>, for a
+    /// reduced-precision engine, runs its eager reference (see <see cref="EngineValidator"/>).
     /// </summary>
     internal static CompiledEngine Assemble(ModelGraph optimized, EngineManifest manifest, IReadOnlyList<Candidate> candidates, CompileOptions options,
-        Func<IReadOnlyList<Tensor>, Tensor[]> reference, string comparedWith, IReadOnlyList<(string Name, IReadOnlyDictionary<string, long> Symbols)> points,
+        Func<IReadOnlyList<Tensor>, Tensor[]> reference, string comparedWith, Func<IReadOnlyList<Tensor>, Tensor[]>? eager, IReadOnlyList<(string Name, IReadOnlyDictionary<string, long> Symbols)> points,
         ModelGraph? inputsGraph, SafetensorsFile? cases)
     {
         var file = options.ModelPath;
@@ -132,7 +136,7 @@ public static class ModelCompiler
                 var (plan, tensors) = PlanBuilder.Build(optimized, blocks, manifest.Target.Device);
                 var described = manifest with { Blocks = PlanBuilder.Describe(plan) };
                 using var engine = CompiledModel.Load(EngineFile.Write(described, plan, tensors), file);
-                var validation = new EngineValidator(engine, reference, comparedWith, options.Criteria, file)
+                var validation = new EngineValidator(engine, reference, comparedWith, eager, options.Criteria, file)
                     .Validate(points, inputsGraph, cases, options.CasesPath);
                 var optUs = candidates.Count > 1 ? MedianLatency(engine, points, inputsGraph) : (double?)null;
                 built.Add((candidate, plan, tensors, described with { Validation = validation }, optUs));

@@ -51,7 +51,7 @@ internal static class OnnxModelCompiler
             EngineFile.Write(manifest, plan, [new SafetensorsTensor(OnnxModelBackendCompiler.OriginalPayload, TensorDType.U8, [model.Length], model)]), file);
         Tensor[] Reference(IReadOnlyList<Tensor> inputs) => reference.Run([.. inputs]);
         var candidate = new ModelCompiler.Candidate("onnxruntime", [new OnnxModelBackendCompiler(model, file)]);
-        return ModelCompiler.Assemble(graph, manifest, [candidate], options with { Backend = "onnxruntime" }, Reference, "onnxruntime",
+        return ModelCompiler.Assemble(graph, manifest, [candidate], options with { Backend = "onnxruntime" }, Reference, "onnxruntime", null,
             ValidationPoints.Of(ranges), null, cases);
     }
 

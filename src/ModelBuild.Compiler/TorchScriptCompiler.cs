@@ -66,7 +66,7 @@ internal static class TorchScriptCompiler
             RangesFromUser = true,
         };
         var candidate = new ModelCompiler.Candidate("torchscript", [new TorchScriptBackendCompiler()]);
-        return ModelCompiler.Assemble(moduleGraph, manifest, [candidate], options with { Backend = "torchscript" }, Reference, "torchscript", points, null, cases);
+        return ModelCompiler.Assemble(moduleGraph, manifest, [candidate], options with { Backend = "torchscript" }, Reference, "torchscript", null, points, null, cases);
     }
 
     /// <summary>The inputs of the forward signature with their dims from the options and the traced example.</summary>

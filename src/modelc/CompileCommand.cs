@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using ModelBuild.Compiler;
 using ModelBuild.Compiler.Shapes;
+using ModelBuild.Compiler.Validation;
 
 namespace ModelBuild.Cli;
 
@@ -69,7 +70,7 @@ internal static class CompileCommand
             }
             foreach (var v in m.Validation)
             {
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  validated {v.Name} against {v.ComparedWith}: scaled error {v.ScaledError:G4} (tolerance {v.Tolerance:G4}), cosine similarity {v.CosineSimilarity:G6}, max abs error {v.MaxAbsError:G4}, max rel error {v.MaxRelError:G4}"));
+                Console.Out.WriteLine($"  validated {v.Name} against {v.ComparedWith}: {EngineValidator.Summarize(v, m.Target.Precision)}");
             }
             Console.Out.WriteLine($"wrote {target} ({engine.Bytes.Length} bytes)");
             return 0;

@@ -149,7 +149,7 @@ public sealed class HopFixtureTests
         engine.Run(after);
         var right = CasesWith(fixture, after);
         var wrong = CasesWith(fixture, after + 1e-2f);
-        var validator = new EngineValidator(engine, _ => throw new InvalidOperationException("no reference points"), "reference", ValidationCriteria.For("fp32", null), "cases");
+        var validator = new EngineValidator(engine, _ => throw new InvalidOperationException("no reference points"), "reference", null, ValidationCriteria.For("fp32", null), "cases");
 
         var passed = validator.Validate([], null, SafetensorsFile.Parse(right), "right.safetensors");
         var e = Assert.ThrowsExactly<ModelBuildException>(() => validator.Validate([], null, SafetensorsFile.Parse(wrong), "wrong.safetensors"));

@@ -146,4 +146,14 @@ public sealed record ManifestValidationCase(
 
     /// <summary>The least cosine similarity the case had to reach (per precision: 0.9999 fp32, 0.999 fp16, 0.99 bf16).</summary>
     public double MinCosineSimilarity { get; init; }
+
+    /// <summary>
+    /// For an fp16/bf16 engine, the <see cref="ScaledError"/> of its eager reference (the unoptimized graph lowered to the
+    /// precision and interpreted on the engine's device) against the same expected outputs; each output's bound is at
+    /// least twice eager's. Null for fp32 engines and for engines compiled before it was recorded.
+    /// </summary>
+    public double? EagerScaledError { get; init; }
+
+    /// <summary>For an fp16/bf16 engine, the <see cref="CosineSimilarity"/> of its eager reference; null as <see cref="EagerScaledError"/> is.</summary>
+    public double? EagerCosineSimilarity { get; init; }
 }
