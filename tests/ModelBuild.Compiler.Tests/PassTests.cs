@@ -125,6 +125,21 @@ public sealed class PassTests
     }
 
     [TestMethod]
+    [DataRow(TensorDType.F16)]
+    [DataRow(TensorDType.BF16)]
+    public void Optimizer_ReducedPrecision_KeepsTheBatchNormAnFp32IslandInsteadOfFoldingIt(TensorDType precision)
+    {
+        var graph = ConvBatchNormSoftmax();
+
+        var fp32 = Optimizer.Run(graph, "cpu", TensorDType.F32);
+        var reduced = Optimizer.Run(graph, "cpu", precision);
+
+        Assert.IsFalse(fp32.Nodes.Any(n => n.Target == "torch.ops.aten.batch_norm.default"), "fp32 folds the batch norm into the convolution");
+        var norm = reduced.Nodes.Single(n => n.Target == "torch.ops.aten.batch_norm.default");
+        Assert.AreEqual(TensorDType.F32, reduced.Values[((TensorArg)norm.Inputs[0].Value).Name].DType, "the batch norm reads its input in fp32");
+    }
+
+    [TestMethod]
     public void DeviceRetargeting_MovesFactoryDevicesToTheTarget()
     {
         var graph = new HandBuiltGraph()
