@@ -53,8 +53,11 @@ public static class ModelCompiler
             [.. graph.UserOutputs.Select(o => ManifestBuilder.Tensor(o.Name, o.Meta))]) with { MutatedInputs = graph.MutatedInputs };
 
         using var reference = new ReferenceInterpreter(graph, manifest, "cpu", file);
-        // A reduced-precision engine is also held to eager execution at its precision: the same graph, lowered alone.
-        using var eager = precision == TensorDType.F32 ? null : new ReferenceInterpreter(PrecisionLowering.Run(graph, precision), manifest, device, file);
+        // A reduced-precision engine is also held to eager execution at its precision: the same graph, lowered alone (and
+        // its factories' devices moved to the target, which eager on that device needs: an export traced on the CPU
+        // records device=cpu on its arange).
+        using var eager = precision == TensorDType.F32 ? null
+            : new ReferenceInterpreter(PrecisionLowering.Run(DeviceRetargeting.Run(graph, device), precision), manifest, device, file);
         return Assemble(optimized, manifest, candidates, options, reference.Run, "reference", eager is null ? null : eager.Run, ValidationPoints.Of(ranges), graph, cases);
     }
 
