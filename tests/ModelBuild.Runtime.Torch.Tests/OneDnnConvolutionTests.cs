@@ -9,7 +9,8 @@ namespace ModelBuild.Runtime.Torch.Tests;
 /// <summary>
 /// Convolutions that libtorch 2.10's oneDNN kernels get wrong on some CPUs (the AMD EPYC of the development machine),
 /// where alexnet_tiny's engine returned infinite elements now and then: run by the executor, they match fp64 and stay
-/// finite and unchanged however the memory they are given was used before. Where oneDNN is right, these pass either way.
+/// finite and unchanged however the memory they are given was used before. Where oneDNN is right, they pass either
+/// way.
 /// </summary>
 [TestClass]
 public sealed class OneDnnConvolutionTests

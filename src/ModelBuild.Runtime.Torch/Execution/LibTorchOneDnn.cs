@@ -8,11 +8,11 @@ namespace ModelBuild.Runtime.Torch.Execution;
 /// libtorch's fp32 CPU convolutions checked once per process, before the first kernel runs. libtorch hands them to
 /// oneDNN (mkldnn), whose AVX-512 kernels in libtorch 2.10 are wrong on some CPUs (the AMD EPYC, family 26, of the
 /// development machine): a convolution of 24 input channels, or a 1x1 convolution of a channels-last input, is off by a
-/// tenth of its output's scale or more, and the kernels read memory they never wrote, so that memory recycled from values that
-/// are not floats shows as NaN or infinite outputs, now and then. Where a probe of those convolutions disagrees with
-/// the same ones in fp64 (which libtorch never gives oneDNN), oneDNN is turned off for the process
-/// (<c>at::Context::setUserEnabledMkldnn</c>, <c>torch.backends.mkldnn.enabled = False</c> in Python) and libtorch's own
-/// kernels run them: slower, right.
+/// tenth of its output's scale or more, and the kernels read memory they never wrote, so that memory recycled from
+/// values that are not floats shows as NaN or infinite outputs, now and then. Where a probe of those convolutions
+/// disagrees with the same ones in fp64 (which libtorch never gives oneDNN), oneDNN is turned off for the process
+/// (<c>at::Context::setUserEnabledMkldnn</c>, <c>torch.backends.mkldnn.enabled = False</c> in Python) and libtorch's
+/// own kernels run them: slower, right.
 /// </summary>
 internal static unsafe class LibTorchOneDnn
 {
@@ -23,7 +23,7 @@ internal static unsafe class LibTorchOneDnn
     public static void EnsureChecked() => _ = Off.Value;
 
     /// <summary>Whether libtorch's fp32 convolutions agree with fp64 on the shapes seen wrong, within fp32's rounding.</summary>
-    internal static bool ConvolutionsAgree()
+    private static bool ConvolutionsAgree()
     {
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
