@@ -29,11 +29,12 @@ internal static unsafe class LibTorchOneDnn
         using var inference = inference_mode();
         using var generator = new Generator(0x5EED);
         // alexnet_tiny's second convolution (a tail of 8 input channels past a block of 16), and a 1x1 convolution of
-        // a channels-last input, as ConvNeXt's and PoolFormer's MLPs run them.
-        var input24 = randn([1, 24, 11, 11], generator: generator);
-        var weight24 = randn([48, 24, 5, 5], generator: generator);
-        var channelsLast = randn([8, 3, 3, 128], generator: generator).permute(0, 3, 1, 2);
-        var pointwise = randn([512, 128, 1, 1], generator: generator);
+        // a channels-last input, as ConvNeXt's and PoolFormer's MLPs run them; fp32 on the CPU whatever the defaults.
+        Tensor Random(params long[] shape) => randn(shape, ScalarType.Float32, CPU, generator: generator);
+        var input24 = Random(1, 24, 11, 11);
+        var weight24 = Random(48, 24, 5, 5);
+        var channelsLast = Random(8, 3, 3, 128).permute(0, 3, 1, 2);
+        var pointwise = Random(512, 128, 1, 1);
         return Agree(input24, weight24, 2) && Agree(channelsLast, pointwise, 0);
 
         static bool Agree(Tensor input, Tensor weight, long padding)
