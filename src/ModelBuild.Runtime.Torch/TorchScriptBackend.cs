@@ -1,6 +1,7 @@
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Graph;
 using ModelBuild.Runtime.Backends;
+using ModelBuild.Runtime.Torch.Execution;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -28,6 +29,8 @@ public sealed class TorchScriptBackend : IExecutionBackend
         ArgumentNullException.ThrowIfNull(context);
         var payload = block.Payload ?? throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, "the TorchScript block names no payload.", context.File);
         var device = TorchValues.ParseDevice(context.Device);
+        // The module's convolutions are libtorch's too.
+        LibTorchOneDnn.EnsureChecked();
         // Blocks naming one payload share its module (disposed with the model): a plan that repeats a block a thousand
         // times, as a damaged or hostile one can, loads it once, not a thousand times.
         var module = context.Shared($"torchscript.{payload}", () => Load(context.Engine.Tensors.Data(payload).Span, device));

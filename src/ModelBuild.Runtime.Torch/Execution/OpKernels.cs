@@ -65,6 +65,8 @@ public static partial class OpKernels
                 DiagnosticCodes.KernelUnsupportedTarget, $"{NodeArguments.Describe(node)}: operator '{node.Target}' has no kernel in ModelBuild.Runtime.");
         }
 
+        // Every kernel (engines, the compiler's reference, constant folding) runs past the check of libtorch's convolutions.
+        LibTorchOneDnn.EnsureChecked();
         using var args = new NodeArguments(node, lookup, defaultDevice ?? CPU, subgraphs);
         using var scope = NewDisposeScope();
         object?[] results;
