@@ -127,16 +127,14 @@ public sealed class PassTests
     [TestMethod]
     [DataRow(TensorDType.F16)]
     [DataRow(TensorDType.BF16)]
-    public void Optimizer_ReducedPrecisionOnTheCpu_KeepsTheBatchNormAnFp32IslandInsteadOfFoldingIt(TensorDType precision)
+    public void Optimizer_ReducedPrecision_KeepsTheBatchNormAnFp32IslandInsteadOfFoldingIt(TensorDType precision)
     {
         var graph = ConvBatchNormSoftmax();
 
         var fp32 = Optimizer.Run(graph, "cpu", TensorDType.F32);
-        var cuda = Optimizer.Run(graph, "cuda", precision);
         var reduced = Optimizer.Run(graph, "cpu", precision);
 
         Assert.IsFalse(fp32.Nodes.Any(n => n.Target == "torch.ops.aten.batch_norm.default"), "fp32 folds the batch norm into the convolution");
-        Assert.IsFalse(cuda.Nodes.Any(n => n.Target == "torch.ops.aten.batch_norm.default"), "CUDA folds it at reduced precision too");
         var norm = reduced.Nodes.Single(n => n.Target == "torch.ops.aten.batch_norm.default");
         Assert.AreEqual(TensorDType.F32, reduced.Values[((TensorArg)norm.Inputs[0].Value).Name].DType, "the batch norm reads its input in fp32");
     }
