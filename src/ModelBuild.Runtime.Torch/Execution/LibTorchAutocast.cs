@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace ModelBuild.Runtime.Torch.Execution;
@@ -53,14 +52,7 @@ internal static unsafe class LibTorchAutocast
 
     private static Functions Load()
     {
-        // Any tensor op has loaded libtorch by now; this finds the loaded library by its name.
-        var name = OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
-        if (!NativeLibrary.TryLoad(name, typeof(LibTorchAutocast).Assembly, null, out var library))
-        {
-            throw new InvalidOperationException($"autocast regions need libtorch's autocast functions, and {name} could not be opened.");
-        }
-        nint Export(string symbol) => NativeLibrary.TryGetExport(library, symbol, out var address) ? address
-            : throw new InvalidOperationException($"autocast regions need libtorch's {symbol}, which {name} does not export.");
+        nint Export(string symbol) => LibTorchCpu.Export(symbol, "autocast regions need libtorch's autocast functions");
         return new Functions
         {
             IsEnabled = (delegate* unmanaged<sbyte, byte>)Export("_ZN2at8autocast19is_autocast_enabledEN3c1010DeviceTypeE"),

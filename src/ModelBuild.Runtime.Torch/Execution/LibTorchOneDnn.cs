@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -60,14 +59,8 @@ internal static unsafe class LibTorchOneDnn
 
     private static void TurnOff()
     {
-        // Any tensor op has loaded libtorch by now; this finds the loaded library by its name (Linux, macOS).
-        var name = OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
-        if (!NativeLibrary.TryLoad(name, typeof(LibTorchOneDnn).Assembly, null, out var library))
-        {
-            throw new InvalidOperationException($"libtorch's oneDNN convolutions are wrong on this CPU, and {name}, which can turn them off, could not be opened.");
-        }
-        nint Export(string symbol) => NativeLibrary.TryGetExport(library, symbol, out var address) ? address
-            : throw new InvalidOperationException($"libtorch's oneDNN convolutions are wrong on this CPU, and {name} does not export {symbol}, which turns them off.");
+        const string need = "libtorch's oneDNN convolutions are wrong on this CPU and must be turned off";
+        nint Export(string symbol) => LibTorchCpu.Export(symbol, need);
         var globalContext = (delegate* unmanaged<nint>)Export("_ZN2at13globalContextEv");
         var setUserEnabledMkldnn = (delegate* unmanaged<nint, byte, void>)Export("_ZN2at7Context20setUserEnabledMkldnnEb");
         setUserEnabledMkldnn(globalContext(), 0);
