@@ -10,8 +10,8 @@ namespace ModelBuild.Runtime.Torch.Execution;
 /// tenth of its output's scale or more, and the kernels read memory they never wrote, so that memory recycled from
 /// values that are not floats shows as NaN or infinite outputs, now and then. Where a probe of those convolutions
 /// disagrees with the same ones in fp64 (which libtorch never gives oneDNN), oneDNN is turned off for the process
-/// (<c>at::Context::setUserEnabledMkldnn</c>, <c>torch.backends.mkldnn.enabled = False</c> in Python) and libtorch's
-/// own kernels run them: slower, right.
+/// (<c>at::Context::setUserEnabledMkldnn</c>, <c>torch.backends.mkldnn.enabled = False</c> in Python; NNPACK too) and
+/// libtorch's own kernels run them: slower, right.
 /// </summary>
 internal static unsafe class LibTorchOneDnn
 {
@@ -39,7 +39,11 @@ internal static unsafe class LibTorchOneDnn
         static bool Agree(Tensor input, Tensor weight, long padding)
         {
             var fp32 = F.conv2d(input, weight, null, [1, 1], [padding, padding]).to(ScalarType.Float64);
-            var fp64 = F.conv2d(input.to(ScalarType.Float64), weight.to(ScalarType.Float64), null, [1, 1], [padding, padding]);
+            // The fp64 reference as im2col and a matrix product: a fp64 convolution would ask libtorch's NNPACK whether
+            // it may run it, which on CPUs NNPACK does not support prints a warning to stderr.
+            var kernel = (weight.shape[2], weight.shape[3]);
+            var columns = F.unfold(input.to(ScalarType.Float64), kernel, (1L, 1L), (padding, padding), (1L, 1L));
+            var fp64 = weight.to(ScalarType.Float64).reshape(weight.shape[0], -1).matmul(columns).reshape(fp32.shape);
             // fp32 rounding leaves errors near 1e-6 of the output's scale; the faulty kernels, 0.1 and more, or NaN.
             var error = (fp32 - fp64).abs().max().item<double>() / fp64.abs().max().item<double>();
             return error < 1e-4;
@@ -63,6 +67,10 @@ internal static unsafe class LibTorchOneDnn
         nint Export(string symbol) => LibTorchCpu.Export(symbol, need);
         var globalContext = (delegate* unmanaged<nint>)Export("_ZN2at13globalContextEv");
         var setUserEnabledMkldnn = (delegate* unmanaged<nint, byte, void>)Export("_ZN2at7Context20setUserEnabledMkldnnEb");
+        // Without oneDNN libtorch tries NNPACK next, which on such CPUs fails to start and says so on stderr at every
+        // convolution ("Could not initialize NNPACK! Reason: Unsupported hardware"), in the app's and modelc's output.
+        var setUserEnabledNnpack = (delegate* unmanaged<nint, byte, void>)Export("_ZN2at7Context20setUserEnabledNNPACKEb");
         setUserEnabledMkldnn(globalContext(), 0);
+        setUserEnabledNnpack(globalContext(), 0);
     }
 }
