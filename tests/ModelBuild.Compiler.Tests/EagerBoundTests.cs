@@ -40,6 +40,18 @@ public sealed class EagerBoundTests
     }
 
     [TestMethod]
+    public void RelativeTo_AToleranceTheUserGave_IsTheBound()
+    {
+        var given = ValidationCriteria.For("bf16", 1e-3);
+        var eager = new OutputComparison(0, 0, ScaledError: 0.03, Cosine: 0.9994);
+
+        var bound = given.RelativeTo(eager);
+
+        Assert.AreEqual(given, bound);
+        Assert.IsFalse(new OutputComparison(0, 0, 0.01, 0.9999).Meets(bound), "within twice eager but above the tolerance given: fails");
+    }
+
+    [TestMethod]
     public void AnFp32Engine_HasNoEagerReference()
     {
         var engine = FixtureEngines.Get("small_cnn", "model.pt2");
