@@ -30,19 +30,19 @@ public sealed class OnnxRuntimeBackend : IExecutionBackend
         var mixed = context.Engine.Plan.Blocks.Any(b => b.Backend != BackendName);
         // Blocks naming one payload share its session (disposed with the model): a plan that repeats a block, as a
         // damaged or hostile one can, creates it once.
-        var session = context.Shared($"onnxruntime.{payload}", () => CreateSession(context.Engine.Tensors.Data(payload).ToArray(), context.File, spin: !mixed));
+        var session = context.Shared($"onnxruntime.{payload}", () => CreateSession(context.Engine.Tensors.Data(payload).Span, context.File, spin: !mixed));
         return new OnnxBlockRunner(session, block);
     }
 
     /// <summary>
-    /// A session over an ONNX model's bytes, with every graph optimization this machine allows and one intra-op thread
+    /// A session over an ONNX model's bytes (read in place: the engine's payload is not copied), with every graph optimization this machine allows and one intra-op thread
     /// per processor this process may run on (as libtorch's pool): ONNX Runtime's own default counts the machine's
     /// physical cores rather than the affinity mask, so under <c>taskset</c> or a container's CPU set its threads could
     /// outnumber the processors and spin against each other (and a comparison with another runtime would not be like for like).
     /// Without <paramref name="spin"/>, idle threads sleep instead of spinning: in a plan that alternates with TorchSharp
     /// blocks, spinning threads hold the cores libtorch's threads need next (measured: 58x and 29x slower, docs/benchmarks.md).
     /// </summary>
-    public static InferenceSession CreateSession(byte[] model, string file, bool spin = true)
+    internal static OrtSession CreateSession(ReadOnlySpan<byte> model, string file, bool spin = true)
     {
         using var options = new SessionOptions
         {
@@ -57,9 +57,9 @@ public sealed class OnnxRuntimeBackend : IExecutionBackend
         }
         try
         {
-            return new InferenceSession(model, options);
+            return OrtSession.Create(model, options);
         }
-        catch (OnnxRuntimeException e)
+        catch (OrtException e)
         {
             throw new ModelBuildException(DiagnosticCodes.OnnxSessionFailed, $"ONNX Runtime could not load the block: {e.Message}", file, e);
         }

@@ -84,8 +84,8 @@ public sealed class HostTensor : RunValue
     /// <inheritdoc/>
     public override HostTensor ToHost() => this;
 
-    /// <inheritdoc/>
-    public override RunValue Share() => new HostTensor(DType, _shape, Bytes, null);
+    /// <summary>A new owner of the same elements; memory that someone else owns is released when the last sharer is disposed.</summary>
+    public override RunValue Share() => new HostTensor(DType, _shape, Bytes, _owner is null ? null : SharedOwner.Lease(ref _owner));
 
     /// <inheritdoc/>
     public override void CopyFrom(RunValue source)
@@ -143,6 +143,47 @@ public sealed class HostTensor : RunValue
             count = checked(count * d);
         }
         return count;
+    }
+
+    /// <summary>The owner of memory that several tensors view (<see cref="Share"/>), disposed with the last of their leases.</summary>
+    private sealed class SharedOwner
+    {
+        private readonly IDisposable _owner;
+        private int _leases;
+
+        private SharedOwner(IDisposable owner) => _owner = owner;
+
+        /// <summary>A further lease of the memory that <paramref name="slot"/> owns; the first time, the slot's own owner becomes a lease too.</summary>
+        public static IDisposable Lease(ref IDisposable? slot)
+        {
+            if (slot is not Leased own)
+            {
+                own = new Leased(new SharedOwner(slot!));
+                slot = own;
+            }
+            return new Leased(own.Shared);
+        }
+
+        private sealed class Leased : IDisposable
+        {
+            private int _released;
+
+            public Leased(SharedOwner shared)
+            {
+                Shared = shared;
+                Interlocked.Increment(ref shared._leases);
+            }
+
+            public SharedOwner Shared { get; }
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _released, 1) == 0 && Interlocked.Decrement(ref Shared._leases) == 0)
+                {
+                    Shared._owner.Dispose();
+                }
+            }
+        }
     }
 
     private void CheckType<T>() where T : unmanaged
