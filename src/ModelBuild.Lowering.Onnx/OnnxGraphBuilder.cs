@@ -20,6 +20,9 @@ internal sealed class OnnxGraphBuilder
     private readonly Dictionary<string, string> _constants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _symVectors = new(StringComparer.Ordinal);
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    // Values that nodes make, and those of them whose dtype and shape the graph declares (value_info).
+    private readonly HashSet<string> _made = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _declared = new(StringComparer.Ordinal);
     private readonly GraphProto _graph = new() { Name = "block" };
     private int _counter;
     private int _nodeCounter;
@@ -84,8 +87,20 @@ internal sealed class OnnxGraphBuilder
         throw new InvalidOperationException($"the block reads '{name}', which neither its inputs nor an earlier node provide.");
     }
 
-    /// <summary>Records that the IR value <paramref name="name"/> is the ONNX value <paramref name="value"/>.</summary>
-    public void Bind(string name, string value) => _values[name] = value;
+    /// <summary>
+    /// Records that the IR value <paramref name="name"/> is the ONNX value <paramref name="value"/>, and declares the
+    /// value's dtype and shape (the IR's, symbols as named dims) when a node of this graph makes it. ONNX Runtime
+    /// keeps these declarations through its offline optimization; without them it infers every shape again whenever an
+    /// engine loads (measured on timm_edgenext: sessions 1.8x slower to create, docs/benchmarks.md).
+    /// </summary>
+    public void Bind(string name, string value)
+    {
+        _values[name] = value;
+        if (!Probing && _made.Contains(value) && _source.Values.TryGetValue(name, out var meta) && _declared.Add(value))
+        {
+            _graph.ValueInfo.Add(new ValueInfoProto { Name = value, Type = TensorType(meta.DType, meta.Sizes) });
+        }
+    }
 
     /// <summary>A node with <paramref name="outputs"/> new outputs; returns their names.</summary>
     public string[] Node(string op, IEnumerable<string> inputs, int outputs, params AttributeProto[] attributes)
@@ -96,6 +111,7 @@ internal sealed class OnnxGraphBuilder
         for (var i = 0; i < outputs; i++)
         {
             names[i] = Fresh(op);
+            _made.Add(names[i]);
         }
         if (!Probing)
         {
