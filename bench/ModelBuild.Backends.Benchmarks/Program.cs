@@ -32,6 +32,7 @@ var seconds = double.Parse(options.GetValueOrDefault("seconds", "3"), CultureInf
 var loads = int.Parse(options.GetValueOrDefault("loads", "3"), CultureInfo.InvariantCulture);
 var rounds = int.Parse(options.GetValueOrDefault("rounds", "5"), CultureInfo.InvariantCulture);
 
+var turnPause = TimeSpan.FromMilliseconds(20);
 var result = new Dictionary<string, object?> { ["model"] = options["name"], ["case"] = caseName, ["threads"] = threads };
 
 // Loads first, one runtime after another; then warm latency in rounds that take turns (starting with another runtime
@@ -87,6 +88,11 @@ for (var round = 0; round < rounds; round++)
     for (var k = 0; k < runtimes.Count; k++)
     {
         var (key, _, run) = runtimes[(round + k) % runtimes.Count];
+        // The runtime timed before this one leaves its pool's threads spinning for a while (libgomp's, under TorchScript,
+        // for about a millisecond): a turn that started at once would share the cores with them. In the rotation
+        // ModelBuild comes after TorchScript in most turns, which put the few-microsecond models 20-40% behind the same
+        // ONNX Runtime session on the GPU machine's host (1.1x on this 1-runtime-at-a-time path locally).
+        Thread.Sleep(turnPause);
         samples[key].AddRange(Timing.Samples(run, Math.Max(1, runs / rounds), seconds / rounds));
     }
 }
@@ -95,6 +101,29 @@ foreach (var (key, instance, _) in runtimes)
     result[key + "_us"] = Math.Round(Median(samples[key]), 2);
     result[key + "_runs"] = samples[key].Count;
     instance.Dispose();
+}
+
+// Where ModelBuild's load goes (medians of --loads, after the runs): reading the file, checking and parsing the engine
+// (hashes, manifest, plan), the whole load from bytes (that check again, then the backends' sessions), the first run.
+if (result.ContainsKey("mb_load_ms"))
+{
+    var phases = new Dictionary<string, List<double>> { ["read"] = [], ["engine"] = [], ["load_from_bytes"] = [], ["first_run"] = [] };
+    for (var i = 0; i < loads; i++)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var bytes = SafetensorsFile.ReadAllBytes(options["engine"]);
+        var read = Stopwatch.GetTimestamp();
+        _ = ModelBuild.Engine.Container.EngineFile.Read(bytes, options["engine"], CompiledModel.RuntimeVersion);
+        var checkedAt = Stopwatch.GetTimestamp();
+        using var model = CompiledModel.Load(bytes, options["engine"]);
+        var loaded = Stopwatch.GetTimestamp();
+        DisposeAll(model.Run(hosts));
+        phases["read"].Add(Stopwatch.GetElapsedTime(start, read).TotalMilliseconds);
+        phases["engine"].Add(Stopwatch.GetElapsedTime(read, checkedAt).TotalMilliseconds);
+        phases["load_from_bytes"].Add(Stopwatch.GetElapsedTime(checkedAt, loaded).TotalMilliseconds);
+        phases["first_run"].Add(Stopwatch.GetElapsedTime(loaded).TotalMilliseconds);
+    }
+    result["mb_load_phases_ms"] = phases.ToDictionary(p => p.Key, p => Math.Round(Median(p.Value), 3));
 }
 
 Console.WriteLine(JsonSerializer.Serialize(result));
