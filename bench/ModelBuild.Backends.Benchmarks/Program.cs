@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 // Usage: ModelBuild.Backends.Benchmarks --name N --engine E --onnx M.onnx --ts M.ts.pt --cases C.safetensors
 //          [--case opt] [--runs 200] [--seconds 3] [--loads 3] [--rounds 5]
 // Prints one JSON line: per runtime its load to first result (ms, median of --loads after one untimed load) and its
-// median warm latency (us) over --runs runs (at most --seconds) split into --rounds turns between the runtimes. All three use Environment.ProcessorCount threads, which follows the affinity mask (taskset).
+// median warm latency (us) over --runs runs or more (a turn lasts 50 ms at least; at most --seconds in all) split into --rounds turns between the runtimes. All three use Environment.ProcessorCount threads, which follows the affinity mask (taskset).
 var options = Args.Parse(args);
 var threads = Environment.ProcessorCount;
 set_num_threads(threads);
@@ -88,10 +88,9 @@ for (var round = 0; round < rounds; round++)
     for (var k = 0; k < runtimes.Count; k++)
     {
         var (key, _, run) = runtimes[(round + k) % runtimes.Count];
-        // The runtime timed before this one leaves its pool's threads spinning for a while (libgomp's, under TorchScript,
-        // for about a millisecond): a turn that started at once would share the cores with them. In the rotation
-        // ModelBuild comes after TorchScript in most turns, which put the few-microsecond models 20-40% behind the same
-        // ONNX Runtime session on the GPU machine's host (1.1x on this 1-runtime-at-a-time path locally).
+        // The runtime timed before this one may leave its pool's threads spinning for a while (libgomp's, under
+        // TorchScript, for up to a millisecond); a turn that started at once would share the cores with them, and in
+        // this rotation ModelBuild follows TorchScript in most turns.
         Thread.Sleep(turnPause);
         samples[key].AddRange(Timing.Samples(run, Math.Max(1, runs / rounds), seconds / rounds));
     }
