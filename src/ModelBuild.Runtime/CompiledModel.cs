@@ -99,11 +99,7 @@ public sealed class CompiledModel : IDisposable
     public static CompiledModel Load(ReadOnlyMemory<byte> bytes, string file, ModelLoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var engine = EngineFile.Open(bytes, file, RuntimeVersion);
-        // The payload's hash is computed while the backends prepare (on a model of megabytes it takes as long as a
-        // session's creation); the model is handed out only once it matches, and a mismatch is what a load reports,
-        // not what a backend made of changed bytes.
-        var payloadCheck = Task.Run(engine.CheckPayload);
+        var engine = EngineFile.Read(bytes, file, RuntimeVersion);
         var target = options.Device ?? engine.Plan.Device;
         var context = new BlockContext(engine, target, file, options);
         var runners = new List<IBlockRunner>();
@@ -120,35 +116,16 @@ public sealed class CompiledModel : IDisposable
                 runners.Add(backend.Prepare(block, context));
             }
             var executor = new PlanExecutor(engine.Plan, [.. runners], file);
-            payloadCheck.GetAwaiter().GetResult();
             return new CompiledModel(engine.Manifest, target, executor, context, [.. engine.Plan.Blocks.Select(b => b.Backend).Distinct(StringComparer.Ordinal)]);
         }
-        catch (Exception e)
+        catch
         {
             foreach (var runner in runners)
             {
                 runner.Dispose();
             }
             context.Dispose();
-            // A changed payload explains whatever a backend made of it.
-            if (e is not ModelBuildException { Code: DiagnosticCodes.EnginePayloadTampered } && PayloadError(payloadCheck) is { } changed)
-            {
-                throw changed;
-            }
             throw;
-        }
-
-        static ModelBuildException? PayloadError(Task check)
-        {
-            try
-            {
-                check.Wait();
-                return null;
-            }
-            catch (AggregateException e) when (e.InnerException is ModelBuildException changed)
-            {
-                return changed;
-            }
         }
     }
 

@@ -15,7 +15,6 @@ namespace ModelBuild.Engine.Container;
 /// (docs/engine-format.md), and <c>manifestSha256</c>, the SHA-256 of the manifest JSON. <see cref="Read"/> checks both
 /// hashes, the schema version and the runtime version range before anything else uses the file, so that a byte changed
 /// anywhere in it is an error, and then that manifest and plan hold every field the runtime needs and agree.
-/// <see cref="Open"/> leaves the payload's hash to its caller, to check while it prepares what the payload is for.
 /// </summary>
 public sealed class EngineFile
 {
@@ -30,16 +29,11 @@ public sealed class EngineFile
     /// <summary>The <c>__metadata__</c> key of the manifest JSON's SHA-256, which ties the manifest to the payload hash it records.</summary>
     public const string ManifestHashKey = "manifestSha256";
 
-    private readonly string _planJson;
-    private readonly string _file;
-
-    private EngineFile(EngineManifest manifest, ExecutionPlan plan, SafetensorsFile tensors, string planJson, string file)
+    private EngineFile(EngineManifest manifest, ExecutionPlan plan, SafetensorsFile tensors)
     {
         Manifest = manifest;
         Plan = plan;
         Tensors = tensors;
-        _planJson = planJson;
-        _file = file;
     }
 
     /// <summary>What the engine was compiled from, for, and validated at.</summary>
@@ -72,21 +66,6 @@ public sealed class EngineFile
     /// <param name="runtimeVersion">The loading runtime's version, checked against the manifest's range; null to skip (inspection).</param>
     public static EngineFile Read(ReadOnlyMemory<byte> bytes, string file, NuGetVersion? runtimeVersion)
     {
-        var engine = Open(bytes, file, runtimeVersion);
-        engine.CheckPayload();
-        return engine;
-    }
-
-    /// <summary>
-    /// Reads and checks an engine but for its payload's hash, which the caller checks with <see cref="CheckPayload()"/>
-    /// before it uses what it made of the payload (a runtime hashes while its backends prepare). A plan that does not
-    /// parse or hold together is reported as a changed payload when the hash says so.
-    /// </summary>
-    /// <param name="bytes">The engine file's bytes; the tensors are read in place, not copied.</param>
-    /// <param name="file">Named in errors.</param>
-    /// <param name="runtimeVersion">The loading runtime's version, checked against the manifest's range; null to skip (inspection).</param>
-    public static EngineFile Open(ReadOnlyMemory<byte> bytes, string file, NuGetVersion? runtimeVersion)
-    {
         var tensors = SafetensorsFile.Parse(bytes, file);
         if (!tensors.Metadata.TryGetValue(FormatKey, out var format) || format != FormatName
             || !tensors.Metadata.TryGetValue(ManifestKey, out var manifestJson) || !tensors.Metadata.TryGetValue(PlanKey, out var planJson)
@@ -113,29 +92,23 @@ public sealed class EngineFile
         {
             CheckRuntimeVersion(manifest, runtimeVersion, file);
         }
-        ExecutionPlan plan;
-        try
+        var actual = EnginePayloadHash.Compute(planJson, tensors.Tensors.Values.Select(e => (e.Name, e.DType, (IReadOnlyList<long>)e.Shape, tensors.Data(e.Name))));
+        if (!string.Equals(actual, manifest.PayloadSha256, StringComparison.OrdinalIgnoreCase))
         {
-            plan = Deserialize<ExecutionPlan>(planJson, "plan", file);
-            EngineContentValidator.CheckPlan(plan, manifest, file);
-            var missing = plan.Blocks.SelectMany(b => b.Payload is { } payload ? [.. b.Weights, payload] : b.Weights)
-                .Where(w => !tensors.Tensors.ContainsKey(w)).Distinct(StringComparer.Ordinal).ToList();
-            if (missing.Count > 0)
-            {
-                throw new ModelBuildException(DiagnosticCodes.EngineWeightMissing,
-                    $"the plan reads tensors the engine does not hold: {string.Join(", ", missing.Select(m => $"'{m}'"))}.", file);
-            }
+            throw new ModelBuildException(DiagnosticCodes.EnginePayloadTampered,
+                $"the engine's payload (weights and plan) has SHA-256 {actual}, but its manifest records {manifest.PayloadSha256}: the file was modified or corrupted after it was compiled. Compile it again.", file);
         }
-        catch (ModelBuildException)
+        var plan = Deserialize<ExecutionPlan>(planJson, "plan", file);
+        EngineContentValidator.CheckPlan(plan, manifest, file);
+        var missing = plan.Blocks.SelectMany(b => b.Payload is { } payload ? [.. b.Weights, payload] : b.Weights)
+            .Where(w => !tensors.Tensors.ContainsKey(w)).Distinct(StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
         {
-            CheckPayload(tensors, planJson, manifest, file);
-            throw;
+            throw new ModelBuildException(DiagnosticCodes.EngineWeightMissing,
+                $"the plan reads tensors the engine does not hold: {string.Join(", ", missing.Select(m => $"'{m}'"))}.", file);
         }
-        return new EngineFile(manifest, plan, tensors, planJson, file);
+        return new EngineFile(manifest, plan, tensors);
     }
-
-    /// <summary>Throws MB4005 unless the plan and tensors hash to the SHA-256 the manifest records.</summary>
-    public void CheckPayload() => CheckPayload(Tensors, _planJson, Manifest, _file);
 
     /// <summary>Lowercase hex SHA-256 of the manifest JSON's UTF-8 bytes, as stored under <see cref="ManifestHashKey"/>.</summary>
     public static string ManifestHash(string manifestJson) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(manifestJson)));
@@ -150,16 +123,6 @@ public sealed class EngineFile
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new ModelBuildException(DiagnosticCodes.EngineMetadataInvalid, $"the engine's manifest is not valid JSON with a schemaVersion: {e.Message}", file);
-        }
-    }
-
-    private static void CheckPayload(SafetensorsFile tensors, string planJson, EngineManifest manifest, string file)
-    {
-        var actual = EnginePayloadHash.Compute(planJson, tensors.Tensors.Values.Select(e => (e.Name, e.DType, (IReadOnlyList<long>)e.Shape, tensors.Data(e.Name))));
-        if (!string.Equals(actual, manifest.PayloadSha256, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ModelBuildException(DiagnosticCodes.EnginePayloadTampered,
-                $"the engine's payload (weights and plan) has SHA-256 {actual}, but its manifest records {manifest.PayloadSha256}: the file was modified or corrupted after it was compiled. Compile it again.", file);
         }
     }
 
