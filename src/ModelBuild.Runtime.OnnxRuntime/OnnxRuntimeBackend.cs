@@ -35,10 +35,11 @@ public sealed class OnnxRuntimeBackend : IExecutionBackend
     }
 
     /// <summary>
-    /// A session over an ONNX model's bytes (read in place: the engine's payload is not copied), with every graph optimization this machine allows and one intra-op thread
-    /// per processor this process may run on (as libtorch's pool): ONNX Runtime's own default counts the machine's
-    /// physical cores rather than the affinity mask, so under <c>taskset</c> or a container's CPU set its threads could
-    /// outnumber the processors and spin against each other (and a comparison with another runtime would not be like for like).
+    /// A session over an ONNX model's bytes (read in place: the engine's payload is not copied), with every graph
+    /// optimization this machine allows and one intra-op thread per processor this process may run on (as libtorch's
+    /// pool): ONNX Runtime's own default counts the machine's physical cores rather than the affinity mask, so under
+    /// <c>taskset</c> or a container's CPU set its threads could outnumber the processors and spin against each other
+    /// (and a comparison with another runtime would not be like for like).
     /// Without <paramref name="spin"/>, idle threads sleep instead of spinning: in a plan that alternates with TorchSharp
     /// blocks, spinning threads hold the cores libtorch's threads need next (measured: 58x and 29x slower, docs/benchmarks.md).
     /// </summary>
