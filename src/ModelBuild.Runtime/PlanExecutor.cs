@@ -20,10 +20,14 @@ internal sealed class PlanExecutor : IDisposable
     // Per block, the slots whose last reader it is; values no block or output reads are freed where they are made.
     private readonly int[][] _freeAfter;
     private readonly bool _passThrough;
+    private readonly string[] _backends;
+    private readonly string _file;
 
     public PlanExecutor(ExecutionPlan plan, IBlockRunner[] runners, string file)
     {
         _runners = runners;
+        _backends = [.. plan.Blocks.Select(b => b.Backend)];
+        _file = file;
         var slots = new Dictionary<string, int>(StringComparer.Ordinal);
         int Slot(string name) => slots.TryGetValue(name, out var s) ? s : slots[name] = slots.Count;
         int Read(string name, string who) => slots.TryGetValue(name, out var s) ? s
@@ -74,7 +78,7 @@ internal sealed class PlanExecutor : IDisposable
     {
         if (_passThrough)
         {
-            return _runners[0].Run(inputs is RunValue[] array ? array : [.. inputs]);
+            return Made(0, _runners[0].Run(inputs is RunValue[] array ? array : [.. inputs]));
         }
         var values = new RunValue?[_slotCount];
         var owned = new bool[_slotCount];
@@ -91,7 +95,7 @@ internal sealed class PlanExecutor : IDisposable
                 {
                     args[i] = values[_blockInputs[b][i]]!;
                 }
-                var results = _runners[b].Run(args);
+                var results = Made(b, _runners[b].Run(args));
                 for (var o = 0; o < results.Length; o++)
                 {
                     var slot = _blockOutputs[b][o];
@@ -139,6 +143,24 @@ internal sealed class PlanExecutor : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A block's results when they are as many as the plan says it makes. A backend makes what its compiled payload
+    /// makes (a TorchScript module returns what it returns), and a damaged or hostile plan may name more or fewer.
+    /// </summary>
+    private RunValue[] Made(int block, RunValue[] results)
+    {
+        if (results.Length == _blockOutputs[block].Length)
+        {
+            return results;
+        }
+        foreach (var result in results)
+        {
+            result.Dispose();
+        }
+        throw new ModelBuildException(DiagnosticCodes.PlanInconsistent,
+            $"block {block} ({_backends[block]}) made {results.Length} value{(results.Length == 1 ? "" : "s")}, but the plan names {_blockOutputs[block].Length}.", _file);
     }
 
     public void Dispose()
