@@ -128,10 +128,43 @@ public sealed class EngineFileTests
         var bytes = EngineFile.Write(SampleManifest(), SamplePlan(), SampleWeights());
         var file = SafetensorsFile.Parse(bytes);
 
-        var expected = Sha256Hex([.. Encoding.UTF8.GetBytes(file.Metadata["plan"]), .. "p_w\0U8\u00002,2\0"u8, 1, 2, 3, 4]);
+        var expected = Sha256Hex([.. Encoding.UTF8.GetBytes(file.Metadata["plan"]), .. "p_w\0U8\u00002,2\0"u8, .. Sha256([1, 2, 3, 4])]);
 
         Assert.AreEqual(expected, EngineFile.Read(bytes, "e", null).Manifest.PayloadSha256);
     }
+
+    [TestMethod]
+    public void Write_HashesLargeTensorsChunkByChunk_AsTheFormatDocumentSays()
+    {
+        // 2.5 chunks of 256 KiB, over a megabyte in all: the digests are computed in parallel.
+        var large = new byte[5 * 128 * 1024 + 7];
+        new Random(3).NextBytes(large);
+        SafetensorsTensor[] weights = [new("p_w", TensorDType.U8, [2, 2], new byte[] { 1, 2, 3, 4 }), new("a_big", TensorDType.U8, [large.Length], large), new("e", TensorDType.F32, [0], Array.Empty<byte>())];
+        var bytes = EngineFile.Write(SampleManifest(), SamplePlan(), weights);
+        var file = SafetensorsFile.Parse(bytes);
+
+        byte[] expected = [
+            .. Encoding.UTF8.GetBytes(file.Metadata["plan"]),
+            .. Encoding.UTF8.GetBytes($"a_big\0U8\0{large.Length}\0"), .. Sha256(large[..262144]), .. Sha256(large[262144..524288]), .. Sha256(large[524288..]),
+            .. "e\0F32\u00000\0"u8,
+            .. "p_w\0U8\u00002,2\0"u8, .. Sha256([1, 2, 3, 4])];
+
+        Assert.AreEqual(Sha256Hex(expected), EngineFile.Read(bytes, "e", null).Manifest.PayloadSha256);
+    }
+
+    [TestMethod]
+    public void Read_AChangedByteInALargeTensor_IsAChangedPayload()
+    {
+        var large = new byte[3 * 1024 * 1024];
+        var bytes = EngineFile.Write(SampleManifest(), SamplePlan(), [.. SampleWeights(), new("big", TensorDType.U8, [large.Length], large)]);
+        bytes[^(1024 * 1024)] ^= 1;
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => EngineFile.Read(bytes, "e", Runtime));
+
+        Assert.AreEqual(DiagnosticCodes.EnginePayloadTampered, e.Code);
+    }
+
+    private static byte[] Sha256(byte[] data) => System.Security.Cryptography.SHA256.HashData(data);
 
     private static string Sha256Hex(byte[] data) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
 

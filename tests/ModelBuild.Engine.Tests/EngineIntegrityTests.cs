@@ -129,6 +129,40 @@ public sealed partial class EngineIntegrityTests
     }
 
     [TestMethod]
+    [DataRow("[4]", "not a JSON object")]
+    [DataRow("{\"name\": \"m\"}", "no schemaVersion")]
+    [DataRow("{\"schemaVersion\": \"4\"}", "not a 32-bit integer")]
+    [DataRow("{\"schemaVersion\": 4.5}", "not a 32-bit integer")]
+    [DataRow("{\"schemaVersion\": 4, \"name\": [}", "")]
+    [DataRow("{\"schemaVersion\": 4} {}", "")]
+    public void Read_AManifestWithoutAReadableSchemaVersion_IsMB4012(string manifest, string reason)
+    {
+        // Written directly: EngineEditor parses the manifest, and some of these are no JSON.
+        var metadata = SafetensorsFile.Parse(Sample()).Metadata.ToDictionary();
+        metadata[EngineFile.ManifestKey] = manifest;
+        metadata[EngineFile.ManifestHashKey] = EngineFile.ManifestHash(manifest);
+        var bytes = SafetensorsWriter.Write(EngineFileTests.SampleWeights(), metadata);
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => EngineFile.Read(bytes, "e.mbengine", Runtime));
+
+        Assert.AreEqual(DiagnosticCodes.EngineMetadataInvalid, e.Code);
+        StringAssert.Contains(e.Message, "not valid JSON with a schemaVersion");
+        StringAssert.Contains(e.Message, reason);
+    }
+
+    [TestMethod]
+    public void Read_AnotherSchemaVersion_IsRefusedWhateverTheRestOfTheManifestHolds()
+    {
+        var file = SafetensorsFile.Parse(Sample());
+        var bytes = EngineEditor.Seal(file, """{"name": {"future": [1, 2]}, "schemaVersion": 7}""", file.Metadata[EngineFile.PlanKey]);
+
+        var e = Assert.ThrowsExactly<ModelBuildException>(() => EngineFile.Read(bytes, "e.mbengine", Runtime));
+
+        Assert.AreEqual(DiagnosticCodes.EngineSchemaUnsupported, e.Code);
+        StringAssert.Contains(e.Message, "schema version 7");
+    }
+
+    [TestMethod]
     public void Read_AWeightWhoseShapeOverflows_IsRefusedBeforeAnyHashOrAllocation()
     {
         // [2^32, 2^32] U8 elements: the product wraps to 0 in 64 bits, which "matched" an empty data range.

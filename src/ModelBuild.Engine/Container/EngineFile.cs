@@ -74,19 +74,21 @@ public sealed class EngineFile
             throw new ModelBuildException(DiagnosticCodes.EngineNotAnEngine,
                 $"the file is a safetensors file but not a ModelBuild engine: its __metadata__ lacks \"{FormatKey}\": \"{FormatName}\", \"{ManifestKey}\", \"{ManifestHashKey}\" or \"{PlanKey}\" (engines of ModelBuild before 0.1 lack the hash: compile again).", file);
         }
-        var actualManifestHash = ManifestHash(manifestJson);
+        // One UTF-8 copy of the manifest serves its hash, the schema check and its deserialization.
+        var manifestUtf8 = Encoding.UTF8.GetBytes(manifestJson);
+        var actualManifestHash = Convert.ToHexStringLower(SHA256.HashData(manifestUtf8));
         if (!string.Equals(actualManifestHash, manifestHash, StringComparison.Ordinal))
         {
             throw new ModelBuildException(DiagnosticCodes.EngineManifestTampered,
                 $"the engine's manifest has SHA-256 {actualManifestHash}, but the engine records {manifestHash}: the file was modified or corrupted after it was compiled. Compile it again.", file);
         }
-        var schema = ReadSchemaVersion(manifestJson, file);
+        var schema = ReadSchemaVersion(manifestUtf8, file);
         if (schema != EngineManifest.CurrentSchemaVersion)
         {
             throw new ModelBuildException(DiagnosticCodes.EngineSchemaUnsupported,
                 $"the engine's manifest has schema version {schema}; this ModelBuild reads version {EngineManifest.CurrentSchemaVersion}. Compile the model again with a matching modelc.", file);
         }
-        var manifest = Deserialize<EngineManifest>(manifestJson, "manifest", file);
+        var manifest = Deserialize<EngineManifest>(manifestUtf8, "manifest", file);
         EngineContentValidator.CheckManifest(manifest, file);
         if (runtimeVersion is not null)
         {
@@ -98,7 +100,7 @@ public sealed class EngineFile
             throw new ModelBuildException(DiagnosticCodes.EnginePayloadTampered,
                 $"the engine's payload (weights and plan) has SHA-256 {actual}, but its manifest records {manifest.PayloadSha256}: the file was modified or corrupted after it was compiled. Compile it again.", file);
         }
-        var plan = Deserialize<ExecutionPlan>(planJson, "plan", file);
+        var plan = Deserialize<ExecutionPlan>(Encoding.UTF8.GetBytes(planJson), "plan", file);
         EngineContentValidator.CheckPlan(plan, manifest, file);
         var missing = plan.Blocks.SelectMany(b => b.Payload is { } payload ? [.. b.Weights, payload] : b.Weights)
             .Where(w => !tensors.Tensors.ContainsKey(w)).Distinct(StringComparer.Ordinal).ToList();
@@ -113,14 +115,37 @@ public sealed class EngineFile
     /// <summary>Lowercase hex SHA-256 of the manifest JSON's UTF-8 bytes, as stored under <see cref="ManifestHashKey"/>.</summary>
     public static string ManifestHash(string manifestJson) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(manifestJson)));
 
-    private static int ReadSchemaVersion(string json, string file)
+    // The manifest's top-level schemaVersion (the last one, as deserialization takes), read before the rest of the
+    // manifest is interpreted: a manifest of another schema may hold anything else. The scan reads to the end, so
+    // JSON that is not valid anywhere is refused here.
+    private static int ReadSchemaVersion(ReadOnlySpan<byte> json, string file)
     {
         try
         {
-            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = EngineJson.Options.MaxDepth });
-            return doc.RootElement.GetProperty("schemaVersion").GetInt32();
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = EngineJson.Options.MaxDepth });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new JsonException("the manifest is not a JSON object");
+            }
+            int? schema = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isSchema = reader.ValueTextEquals("schemaVersion"u8);
+                reader.Read();
+                if (isSchema)
+                {
+                    schema = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value)
+                        ? value : throw new JsonException("schemaVersion is not a 32-bit integer");
+                }
+                reader.Skip();
+            }
+            if (reader.Read())
+            {
+                throw new JsonException("the manifest has content after its object");
+            }
+            return schema ?? throw new JsonException("the manifest has no schemaVersion");
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (JsonException e)
         {
             throw new ModelBuildException(DiagnosticCodes.EngineMetadataInvalid, $"the engine's manifest is not valid JSON with a schemaVersion: {e.Message}", file);
         }
@@ -139,7 +164,7 @@ public sealed class EngineFile
         }
     }
 
-    private static T Deserialize<T>(string json, string what, string file)
+    private static T Deserialize<T>(ReadOnlySpan<byte> json, string what, string file)
     {
         try
         {

@@ -9,7 +9,7 @@ namespace ModelBuild.Engine.Manifest;
 public sealed record EngineManifest
 {
     /// <summary>The schema version this library writes and reads.</summary>
-    public const int CurrentSchemaVersion = 3;
+    public const int CurrentSchemaVersion = 4;
 
     /// <summary>The manifest's schema version; an engine of another version is refused at load (MB4004).</summary>
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
