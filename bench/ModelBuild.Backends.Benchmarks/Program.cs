@@ -51,6 +51,7 @@ Load("mb", () =>
 {
     var m = (CompiledModel)model;
     result["mb_backends"] = m.Backends.ToArray();
+    result["mb_ort_shared_pool"] = ModelBuild.Runtime.OnnxRuntime.OnnxRuntimeEnvironment.SharesThreadPool;
     return () => DisposeAll(m.Run(hosts));
 });
 
