@@ -10,7 +10,7 @@ using ModelBuild.Runtime.Torch;
 using static TorchSharp.torch;
 
 // Usage: ModelBuild.Backends.Benchmarks --name N --engine E --onnx M.onnx --ts M.ts.pt --cases C.safetensors
-//          [--case opt] [--runs 200] [--seconds 3] [--loads 3] [--rounds 10]
+//          [--case opt] [--runs 200] [--seconds 3] [--loads 3] [--rounds 5]
 // Prints one JSON line: per runtime its load to first result (ms, median of --loads after one untimed load) and its
 // median warm latency (us) over --runs runs or more (a turn lasts 50 ms at least; at most --seconds in all) split into --rounds turns between the runtimes. All three use Environment.ProcessorCount threads, which follows the affinity mask (taskset).
 var options = Args.Parse(args);
@@ -31,7 +31,7 @@ var hosts = inputNames.Select(n => HostTensor.FromBytes(cases.Entry(n).DType, ca
 var runs = int.Parse(options.GetValueOrDefault("runs", "200"), CultureInfo.InvariantCulture);
 var seconds = double.Parse(options.GetValueOrDefault("seconds", "3"), CultureInfo.InvariantCulture);
 var loads = int.Parse(options.GetValueOrDefault("loads", "3"), CultureInfo.InvariantCulture);
-var rounds = int.Parse(options.GetValueOrDefault("rounds", "10"), CultureInfo.InvariantCulture);
+var rounds = int.Parse(options.GetValueOrDefault("rounds", "5"), CultureInfo.InvariantCulture);
 
 var turnPause = TimeSpan.FromMilliseconds(20);
 var result = new Dictionary<string, object?> { ["model"] = options["name"], ["case"] = caseName, ["threads"] = threads };
@@ -51,7 +51,6 @@ Load("mb", () =>
 {
     var m = (CompiledModel)model;
     result["mb_backends"] = m.Backends.ToArray();
-    result["mb_ort_shared_pool"] = ModelBuild.Runtime.OnnxRuntime.OnnxRuntimeEnvironment.SharesThreadPool;
     return () => DisposeAll(m.Run(hosts));
 });
 

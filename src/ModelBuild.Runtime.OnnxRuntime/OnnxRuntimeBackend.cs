@@ -36,35 +36,25 @@ public sealed class OnnxRuntimeBackend : IExecutionBackend
 
     /// <summary>
     /// A session over an ONNX model's bytes (read in place: the engine's payload is not copied), with every graph
-    /// optimization this machine allows, on <see cref="OnnxRuntimeEnvironment"/>'s shared pool of one intra-op thread per
-    /// processor this process may run on (as libtorch's pool).
-    /// Without <paramref name="spin"/>, or when the app made ONNX Runtime's environment itself, the session has its own
-    /// pool of that size, whose idle threads sleep instead of spinning unless <paramref name="spin"/>: in a plan that
-    /// alternates with TorchSharp blocks, spinning threads hold the cores libtorch's threads need next (measured: 58x
-    /// and 29x slower, docs/benchmarks.md).
+    /// optimization this machine allows and one intra-op thread per processor this process may run on (as libtorch's
+    /// pool): ONNX Runtime's own default counts the machine's physical cores rather than the affinity mask, so under
+    /// <c>taskset</c> or a container's CPU set its threads could outnumber the processors and spin against each other
+    /// (and a comparison with another runtime would not be like for like).
+    /// Without <paramref name="spin"/>, idle threads sleep instead of spinning: in a plan that alternates with TorchSharp
+    /// blocks, spinning threads hold the cores libtorch's threads need next (measured: 58x and 29x slower, docs/benchmarks.md).
     /// </summary>
     internal static OrtSession CreateSession(ReadOnlySpan<byte> model, string file, bool spin = true)
     {
-        // Asked first in every case: it makes the environment, which the session needs and SessionOptions' first use
-        // makes with defaults.
-        var shared = OnnxRuntimeEnvironment.SharesThreadPool;
         using var options = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            IntraOpNumThreads = Environment.ProcessorCount,
+            InterOpNumThreads = 1,
         };
-        if (spin && shared)
+        if (!spin)
         {
-            options.DisablePerSessionThreads();
-        }
-        else
-        {
-            options.IntraOpNumThreads = Environment.ProcessorCount;
-            options.InterOpNumThreads = 1;
-            if (!spin)
-            {
-                options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-            }
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         }
         try
         {

@@ -1,11 +1,9 @@
-using System.Diagnostics;
 using Google.Protobuf;
 using ModelBuild.Diagnostics;
 using ModelBuild.Engine.Container;
 using ModelBuild.Engine.Safetensors;
 using ModelBuild.Onnx.Proto;
 using ModelBuild.Runtime;
-using ModelBuild.Runtime.OnnxRuntime;
 using ModelBuild.Tests;
 
 namespace ModelBuild.Compiler.Tests;
@@ -28,37 +26,6 @@ public sealed class OnnxRuntimeRunTests
     }));
 
     private static readonly SafetensorsFile Cases = SafetensorsFile.Read(TestPaths.Fixture(Model, "cases.safetensors"));
-
-    /// <summary>As in an app, whose first engine load makes ONNX Runtime's environment, before any compile here does.</summary>
-    [AssemblyInitialize]
-    public static void MakeOnnxRuntimesEnvironment(TestContext context) => Assert.IsTrue(OnnxRuntimeEnvironment.SharesThreadPool);
-
-    /// <summary>Every session runs on the environment's one pool: loading more engines starts no more threads.</summary>
-    [TestMethod]
-    public void Sessions_ShareOneThreadPool()
-    {
-        if (Environment.ProcessorCount < 2)
-        {
-            Assert.Inconclusive("with one processor, a session's own pool starts no thread either");
-        }
-        using (var warm = CompiledModel.Load(Engine.Value.Bytes, Model))
-        {
-            DisposeAll(warm.Run(Case("opt")));
-        }
-        var before = Process.GetCurrentProcess().Threads.Count;
-
-        var models = Enumerable.Range(0, 6).Select(_ => CompiledModel.Load(Engine.Value.Bytes, Model)).ToList();
-        foreach (var model in models)
-        {
-            DisposeAll(model.Run(Case("opt")));
-        }
-        var after = Process.GetCurrentProcess().Threads.Count;
-        models.ForEach(m => m.Dispose());
-
-        // A pool per session would have started at least one thread for each (ProcessorCount - 1 each); 2 of slack
-        // for threads the runtime starts on its own meanwhile.
-        Assert.IsLessThanOrEqualTo(2, after - before, $"{before} threads before 6 loads, {after} after");
-    }
 
     [TestMethod]
     public void Outputs_ReproducePyTorch_AndOutliveTheModel()
@@ -184,14 +151,6 @@ public sealed class OnnxRuntimeRunTests
             ? new SafetensorsTensor(t.Name, TensorDType.U8, [changed.Length], changed)
             : new SafetensorsTensor(t.Name, t.DType, t.Shape, file.Tensors.Data(t.Name))).ToList();
         return EngineFile.Write(file.Manifest, file.Plan, tensors);
-    }
-
-    private static void DisposeAll(IEnumerable<IDisposable> values)
-    {
-        foreach (var value in values)
-        {
-            value.Dispose();
-        }
     }
 
     private static HostTensor[] Case(string name) => [Tensor($"{name}.in.0")];
