@@ -16,5 +16,6 @@ public static class EngineJson
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         // A plan nests seven levels (plan, nodes, node, inputs, argument, value, list); deeper JSON is not one.
         MaxDepth = 16,
+        TypeInfoResolver = EngineJsonContext.Default,
     };
 }
