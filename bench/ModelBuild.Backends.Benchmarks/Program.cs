@@ -80,6 +80,9 @@ Load("ts", () =>
 }, module => () => DisposeResult(((jit.ScriptModule)module).call(tensors.Cast<object>().ToArray())));
 
 var samples = runtimes.ToDictionary(r => r.Key, _ => new List<double>());
+// Each round's median per runtime: the ratio of two runtimes' medians in the same round is the one least moved by the
+// host getting faster or slower between rounds.
+var roundMedians = runtimes.ToDictionary(r => r.Key, _ => new List<double>());
 foreach (var (key, _, run) in runtimes)
 {
     Timing.WarmUp(run);
@@ -93,8 +96,16 @@ for (var round = 0; round < rounds; round++)
         // TorchScript, for up to a millisecond); a turn that started at once would share the cores with them, and in
         // this rotation ModelBuild follows TorchScript in most turns.
         Thread.Sleep(turnPause);
-        samples[key].AddRange(Timing.Samples(run, Math.Max(1, runs / rounds), seconds / rounds));
+        var turn = Timing.Samples(run, Math.Max(1, runs / rounds), seconds / rounds);
+        samples[key].AddRange(turn);
+        roundMedians[key].Add(Median(turn));
     }
+}
+if (roundMedians.TryGetValue("mb", out var mbRounds) && roundMedians.TryGetValue("ort", out var ortRounds))
+{
+    var ratios = mbRounds.Zip(ortRounds, (m, o) => m / o).ToList();
+    result["mb_ort_round_ratios"] = ratios.Select(r => Math.Round(r, 3)).ToArray();
+    result["mb_ort_paired_ratio"] = Math.Round(Median(ratios), 3);
 }
 foreach (var (key, instance, _) in runtimes)
 {
