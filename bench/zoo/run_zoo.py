@@ -4,7 +4,9 @@ next to ONNX Runtime and TorchScript (bench/ModelBuild.Backends.Benchmarks), and
 results (one JSON object per model) beside it as results.jsonl.
 
 Compiles and verifies run --jobs at a time, each pinned to one processor of --compile-cpus; timings run one model at a
-time, pinned to --bench-cpus, as soon as a model's auto engine exists. `--report results.jsonl` rewrites the table only.
+time, pinned to --bench-cpus, as soon as a model's auto engine exists. `--bench-again results.jsonl` times the auto engines
+of an earlier run once more (another pass); `--report results.jsonl [--report pass2.jsonl ...]` rewrites the table only,
+from the medians over the passes.
 Used by bench/zoo/run-zoo.sh (torch backend, zoo) and bench/backends/run.sh (every backend, fixtures + zoo, timings).
 """
 import argparse
@@ -14,6 +16,7 @@ import math
 import os
 import queue
 import re
+import statistics
 import subprocess
 import sys
 import threading
@@ -142,22 +145,44 @@ class Runner:
             item = self.bench_queue.get()
             if item is None:
                 return
-            row, folder, engine = item
-            if self.left() < 15:
-                row["bench_error"] = "not run: deadline"
-                continue
-            argv = command(self.args.harness) + ["--name", row["model"], "--engine", engine, "--onnx", os.path.join(folder, "model.onnx"),
-                                                 "--ts", os.path.join(folder, "model.ts.pt"), "--cases", os.path.join(folder, "cases.safetensors"),
-                                                 "--case", bench_case(os.path.join(folder, "cases.safetensors")), "--seconds", str(self.args.bench_seconds)]
-            code, out, err, seconds = run(argv, 120, self.args.bench_cpus)
-            with self.log_lock:
-                self.log.write(f"$ {' '.join(argv)}\n# rc={code} {seconds:.1f}s cpus {self.args.bench_cpus}\n{out[-3000:]}{err[-3000:]}\n")
-            lines = [l for l in out.splitlines() if l.startswith("{")]
-            if code == 0 and lines:
-                row["bench"] = json.loads(lines[-1])
-            else:
-                row["bench_error"] = (err.strip().splitlines() or [f"exit {code}"])[-1][:300]
+            self.bench(*item)
 
+    def bench(self, row, folder, engine):
+        """Sets the row's bench (the harness's JSON line) or bench_error."""
+        if self.left() < 15:
+            row["bench_error"] = "not run: deadline"
+            return
+        argv = command(self.args.harness) + ["--name", row["model"], "--engine", engine, "--onnx", os.path.join(folder, "model.onnx"),
+                                             "--ts", os.path.join(folder, "model.ts.pt"), "--cases", os.path.join(folder, "cases.safetensors"),
+                                             "--case", bench_case(os.path.join(folder, "cases.safetensors")), "--seconds", str(self.args.bench_seconds)]
+        code, out, err, seconds = run(argv, 120, self.args.bench_cpus)
+        with self.log_lock:
+            self.log.write(f"$ {' '.join(argv)}\n# rc={code} {seconds:.1f}s cpus {self.args.bench_cpus}\n{out[-3000:]}{err[-3000:]}\n")
+        lines = [l for l in out.splitlines() if l.startswith("{")]
+        if code == 0 and lines:
+            row["bench"] = json.loads(lines[-1])
+            row.pop("bench_error", None)
+        else:
+            row.pop("bench", None)
+            row["bench_error"] = (err.strip().splitlines() or [f"exit {code}"])[-1][:300]
+
+
+def merge_passes(passes):
+    """Rows of the first results.jsonl; each model's bench the median, per number, of its benches over every pass
+    (a pass: one results.jsonl of the same models, from the run or a --bench-again), with `passes` the count."""
+    rows = passes[0]
+    by_model = [{r["model"]: r for r in rows_} for rows_ in passes]
+    for row in rows:
+        benches = [p[row["model"]]["bench"] for p in by_model if "bench" in p.get(row["model"], {})]
+        if len(benches) > 1:
+            merged = dict(benches[0])
+            for key, value in benches[0].items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and all(key in b for b in benches):
+                    merged[key] = statistics.median(b[key] for b in benches)
+            merged["passes"] = len(benches)
+            row["bench"] = merged
+            row.pop("bench_error", None)
+    return rows
 
 def main():
     parser = argparse.ArgumentParser()
@@ -174,12 +199,16 @@ def main():
     parser.add_argument("--bench-cpus", help="e.g. 0-3: where every timing runs (taskset)")
     parser.add_argument("--bench-seconds", type=float, default=3)
     parser.add_argument("--deadline-s", type=float, default=1e9)
-    parser.add_argument("--report", help="only rewrite the table from this results.jsonl")
+    parser.add_argument("--report", action="append", help="only rewrite the table from this results.jsonl; given again, each further one is "
+                        "another timing pass of the same models, and each model's numbers are the medians over the passes")
+    parser.add_argument("--bench-again", help="only time again the auto engines (in --work) of this results.jsonl's models; writes "
+                        "results.jsonl beside --out")
     parser.add_argument("--no-timings", action="store_true", help="with --report: the compile and verify columns only")
     parser.add_argument("models", nargs="*")
     args = parser.parse_args()
     if args.report:
-        write_table([json.loads(l) for l in open(args.report)], args.out, args.backends.split(","), not args.no_timings)
+        passes = [[json.loads(l) for l in open(path)] for path in args.report]
+        write_table(merge_passes(passes), args.out, args.backends.split(","), not args.no_timings)
         return
     dirs = args.models_dir + ([args.zoo] if args.zoo else [])
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -191,6 +220,15 @@ def main():
         models += [(n, os.path.join(d, n), source) for n in sorted(os.listdir(d))
                    if os.path.isfile(os.path.join(d, n, "model.pt2")) and (not args.models or n in args.models)]
     runner = Runner(args)
+    if args.bench_again:
+        folders = {name: folder for name, folder, _ in models}
+        rows = [json.loads(l) for l in open(args.bench_again)]
+        for row in rows:
+            engine = os.path.join(args.work, f"{row['model']}.auto.engine")
+            if row["model"] in folders and os.path.isfile(engine) and "chosen_auto" in row:
+                runner.bench(row, folders[row["model"]], engine)
+        write_results(rows, args)
+        return
     bench = threading.Thread(target=runner.bench_loop)
     bench.start()
     workers = len(cpu_list(args.compile_cpus)) if args.compile_cpus else args.jobs
@@ -198,6 +236,10 @@ def main():
         rows = list(pool.map(lambda m: runner.model(*m), models))
     runner.bench_queue.put(None)
     bench.join()
+    write_results(rows, args)
+
+
+def write_results(rows, args):
     with open(os.path.join(os.path.dirname(os.path.abspath(args.out)), "results.jsonl"), "w") as raw:
         for row in rows:
             raw.write(json.dumps(row) + "\n")
@@ -251,7 +293,8 @@ def write_table(rows, path, backends, timings=True):
 
         lines += [
             f"- latency at `opt`, ModelBuild (auto) / ONNX Runtime on PyTorch's ONNX export: geometric mean **{geomean([v for v, _ in vs_ort]):.3f}** "
-            f"over {len(vs_ort)} models, worst **{worst[0]:.2f}** ({worst[1]}), {sum(1 for v, _ in vs_ort if v > 1.2)} above 1.2.",
+            f"over {len(vs_ort)} models, worst **{worst[0]:.2f}** ({worst[1]}), {sum(1 for v, _ in vs_ort if v > 1.2)} above 1.2"
+            + (f" (each model's numbers: medians over {passes} timing passes)." if (passes := max(r["bench"].get("passes", 1) for r in timed)) > 1 else "."),
             *per_source("mb_us", "ort_us"),
             f"- latency at `opt`, ModelBuild (auto) / TorchScript (TorchSharp jit.load): geometric mean **{geomean([v for v, _ in vs_ts]):.3f}** over {len(vs_ts)} models.",
             f"- load to first result, ModelBuild / ONNX Runtime session: geometric mean **{geomean(load):.2f}** over {len(load)} models, "
