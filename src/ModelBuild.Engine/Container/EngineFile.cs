@@ -76,7 +76,7 @@ public sealed class EngineFile
         }
         // One UTF-8 copy of the manifest serves its hash, the schema check and its deserialization.
         var manifestUtf8 = Encoding.UTF8.GetBytes(manifestJson);
-        var actualManifestHash = Convert.ToHexStringLower(SHA256.HashData(manifestUtf8));
+        var actualManifestHash = ManifestHash(manifestUtf8);
         if (!string.Equals(actualManifestHash, manifestHash, StringComparison.Ordinal))
         {
             throw new ModelBuildException(DiagnosticCodes.EngineManifestTampered,
@@ -113,7 +113,9 @@ public sealed class EngineFile
     }
 
     /// <summary>Lowercase hex SHA-256 of the manifest JSON's UTF-8 bytes, as stored under <see cref="ManifestHashKey"/>.</summary>
-    public static string ManifestHash(string manifestJson) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(manifestJson)));
+    public static string ManifestHash(string manifestJson) => ManifestHash(Encoding.UTF8.GetBytes(manifestJson));
+
+    private static string ManifestHash(ReadOnlySpan<byte> manifestUtf8) => Convert.ToHexStringLower(SHA256.HashData(manifestUtf8));
 
     // The manifest's top-level schemaVersion (the last one, as deserialization takes), read before the rest of the
     // manifest is interpreted: a manifest of another schema may hold anything else. The scan reads to the end, so

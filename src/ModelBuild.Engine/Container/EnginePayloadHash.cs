@@ -46,15 +46,16 @@ public static class EnginePayloadHash
         firstChunk[ordered.Length] = chunks.Count;
 
         var digests = new byte[chunks.Count * SHA256.HashSizeInBytes];
+        void HashChunk(int i) => SHA256.HashData(chunks[i].Span, digests.AsSpan(i * SHA256.HashSizeInBytes, SHA256.HashSizeInBytes));
         if (total >= ParallelBytes && chunks.Count > 1)
         {
-            Parallel.For(0, chunks.Count, i => SHA256.HashData(chunks[i].Span, digests.AsSpan(i * SHA256.HashSizeInBytes, SHA256.HashSizeInBytes)));
+            Parallel.For(0, chunks.Count, HashChunk);
         }
         else
         {
             for (var i = 0; i < chunks.Count; i++)
             {
-                SHA256.HashData(chunks[i].Span, digests.AsSpan(i * SHA256.HashSizeInBytes, SHA256.HashSizeInBytes));
+                HashChunk(i);
             }
         }
 
