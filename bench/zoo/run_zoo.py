@@ -301,6 +301,10 @@ def write_table(rows, path, backends, timings=True):
             f"{sum(1 for v in load if v <= 1)} at or under 1.",
             *per_source("mb_load_ms", "ort_load_ms"),
         ]
+        one_thread = [r["bench"]["ort1_us"] / r["bench"]["ort_us"] for r in timed if "ort1_us" in r["bench"] and "ort_us" in r["bench"]]
+        if one_thread:
+            lines.append(f"- ONNX Runtime on one intra-op thread / on {int(timed[0]['bench']['threads'])} (the same export): geometric mean "
+                         f"**{geomean(one_thread):.2f}** over {len(one_thread)} models, faster on one thread for {sum(1 for v in one_thread if v < 1)}.")
     timing_heads = " | ModelBuild us | ORT us | TorchScript us | MB/ORT | MB/TS | load MB ms | load ORT ms | load TS ms" if timings else ""
     lines += ["", "| model | source | library | family | nodes | " + " | ".join(f"`{b}`" for b in backends) + " | auto candidates at opt (us) | chosen (nodes per block)"
               + timing_heads + " | error |",
