@@ -111,7 +111,7 @@ class Runner:
         row[f"compile_{backend}"] = "ok"
         # "  backend onnxruntime (onnxruntime 8 nodes, torch 2 nodes); candidates at opt: torch 568 us, onnxruntime 35 us"
         for line in out.splitlines():
-            match = re.match(r"\s*backend (\w+) \((.*?) nodes\)(?:; candidates at opt: (.*))?", line)
+            match = re.match(r"\s*backend ([\w-]+) \((.*?) nodes\)(?:; candidates at opt: (.*))?", line)
             if match:
                 row[f"chosen_{backend}"] = match.group(1)
                 row[f"blocks_{backend}"] = match.group(2)

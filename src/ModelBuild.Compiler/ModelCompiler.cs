@@ -12,6 +12,7 @@ using ModelBuild.Export;
 using ModelBuild.Export.Onnx;
 using ModelBuild.Export.TorchScript;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.OnnxRuntime;
 using ModelBuild.Runtime.Torch;
 using ModelBuild.Runtime.Torch.Execution;
 using static TorchSharp.torch;
@@ -108,8 +109,11 @@ public static class ModelCompiler
         return reasons.Any(r => r is null) ? null : reasons[0];
     };
 
-    /// <summary>A candidate plan: the backends its partition may use, preferred first, the fallback last.</summary>
-    internal sealed record Candidate(string Name, IReadOnlyList<IBackendCompiler> Backends);
+    /// <summary>
+    /// A candidate plan: the backends its partition may use, preferred first, the fallback last; and, where set, the
+    /// intra-op threads of its ONNX Runtime blocks (null: one per processor of the machine that runs the engine).
+    /// </summary>
+    internal sealed record Candidate(string Name, IReadOnlyList<IBackendCompiler> Backends, int? OrtThreads = null);
 
     /// <summary>
     /// Builds, writes and validates the engine of every candidate; with several, measures each valid one at opt and keeps
@@ -124,6 +128,8 @@ public static class ModelCompiler
         var built = new List<(Candidate Candidate, ExecutionPlan Plan, IReadOnlyCollection<SafetensorsTensor> Tensors, EngineManifest Manifest, double? OptUs)>();
         ModelBuildException? firstFailure = null;
         var partitions = new HashSet<string>(StringComparer.Ordinal);
+        // Each partition is compiled once; a candidate that differs only in its blocks' threads reuses the compiled plan.
+        var compiled = new Dictionary<string, (ExecutionPlan Plan, IReadOnlyCollection<SafetensorsTensor> Tensors)>(StringComparer.Ordinal);
         foreach (var candidate in candidates)
         {
             try
@@ -131,12 +137,18 @@ public static class ModelCompiler
                 // With auto, a model some of whose nodes only ONNX Runtime runs has no TorchSharp-only candidate.
                 LoweringCheck.Run(optimized, WhyNoBackendRuns(candidate.Backends, optimized), file);
                 var blocks = Partitioner.Run(optimized, candidate.Backends, options.MinBlockSize, options.TorchExecutedOps);
-                // A candidate whose partition another already has (nothing lowered) would only be measured twice.
-                if (!partitions.Add(string.Join(",", blocks.Select(b => $"{b.Backend.Name}:{b.Block.Nodes.Count}"))))
+                var partition = string.Join(",", blocks.Select(b => $"{b.Backend.Name}:{b.Block.Nodes.Count}"));
+                var threaded = candidate.OrtThreads is not null && blocks.Any(b => b.Backend.Name == OnnxRuntimeBackend.BackendName);
+                // A candidate whose plan another already has (nothing lowered, so no ONNX Runtime threads to set) would only be measured twice.
+                if (!partitions.Add(threaded ? $"{partition};threads={candidate.OrtThreads}" : partition))
                 {
                     continue;
                 }
-                var (plan, tensors) = PlanBuilder.Build(optimized, blocks, manifest.Target.Device);
+                if (!compiled.TryGetValue(partition, out var build))
+                {
+                    compiled[partition] = build = PlanBuilder.Build(optimized, blocks, manifest.Target.Device);
+                }
+                var (plan, tensors) = threaded ? (WithOrtThreads(build.Plan, candidate.OrtThreads), build.Tensors) : build;
                 var described = manifest with { Blocks = PlanBuilder.Describe(plan) };
                 using var engine = CompiledModel.Load(EngineFile.Write(described, plan, tensors), file);
                 var validation = new EngineValidator(engine, reference, comparedWith, eager, options.Criteria, file)
@@ -160,6 +172,11 @@ public static class ModelCompiler
         return Finish(chosen.Manifest with { BackendSelection = selection }, chosen.Plan, chosen.Tensors, file);
     }
 
+    private static ExecutionPlan WithOrtThreads(ExecutionPlan plan, int? threads) => plan with
+    {
+        Blocks = [.. plan.Blocks.Select(b => b.Backend == OnnxRuntimeBackend.BackendName ? b with { Threads = threads } : b)],
+    };
+
     /// <summary>The engine's final bytes; the manifest is read back from them so that it carries the payload hash.</summary>
     internal static CompiledEngine Finish(EngineManifest manifest, ExecutionPlan plan, IReadOnlyCollection<SafetensorsTensor> tensors, string file)
     {
@@ -169,19 +186,23 @@ public static class ModelCompiler
 
     /// <summary>
     /// The candidates <c>--backend</c> asks for: torch (TorchSharp alone), onnxruntime (ONNX Runtime where nodes lower,
-    /// TorchSharp for the rest; CPU only), auto (both on the CPU, the faster kept; torch on CUDA).
+    /// TorchSharp for the rest; CPU only), auto (on the CPU both, and the onnxruntime plan on one intra-op thread where
+    /// this machine has more processors, the fastest kept; torch on CUDA). The one-thread plan is there because a pool's
+    /// wake-ups can cost more than splitting the work saves: measured on a 2-core machine, PyTorch's ONNX export of a
+    /// small GPT-Neo ran in 96 us on one thread and 188 us on two (docs/benchmarks.md).
     /// </summary>
     internal static IReadOnlyList<Candidate> Candidates(CompileOptions options, string device, string file)
     {
         var torch = new Candidate("torch", [new TorchBackendCompiler()]);
         var onnx = new Candidate("onnxruntime", [new OnnxRuntimeBackendCompiler(file), new TorchBackendCompiler()]);
+        Candidate[] onnxOneThread = Environment.ProcessorCount > 1 ? [onnx with { Name = "onnxruntime-1thread", OrtThreads = 1 }] : [];
         return options.Backend switch
         {
             "torch" => [torch],
             "onnxruntime" when device != "cpu" => throw new ModelBuildException(DiagnosticCodes.OnnxRuntimeDeviceUnsupported,
                 $"--backend onnxruntime runs on the CPU only; for --device {device} use --backend torch (or auto).", file),
             "onnxruntime" => [onnx],
-            "auto" => device == "cpu" ? [torch, onnx] : [torch],
+            "auto" => device == "cpu" ? [torch, onnx, .. onnxOneThread] : [torch],
             _ => throw new ModelBuildException(DiagnosticCodes.OptionInvalid, $"--backend '{options.Backend}' is not one of auto, torch, onnxruntime.", file),
         };
     }

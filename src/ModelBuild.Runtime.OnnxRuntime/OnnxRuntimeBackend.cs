@@ -28,28 +28,34 @@ public sealed class OnnxRuntimeBackend : IExecutionBackend
         ArgumentNullException.ThrowIfNull(context);
         var payload = block.Payload ?? throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, "the ONNX Runtime block names no payload.", context.File);
         var mixed = context.Engine.Plan.Blocks.Any(b => b.Backend != BackendName);
+        var threads = block.Threads switch
+        {
+            null => Environment.ProcessorCount,
+            >= 1 and var t => Math.Min(t, Environment.ProcessorCount),
+            var t => throw new ModelBuildException(DiagnosticCodes.PlanInconsistent, $"the ONNX Runtime block asks for {t} threads; a block runs on at least one.", context.File),
+        };
         // Blocks naming one payload share its session (disposed with the model): a plan that repeats a block, as a
         // damaged or hostile one can, creates it once.
-        var session = context.Shared($"onnxruntime.{payload}", () => CreateSession(context.Engine.Tensors.Data(payload).Span, context.File, spin: !mixed));
+        var session = context.Shared($"onnxruntime.{payload}.{threads}", () => CreateSession(context.Engine.Tensors.Data(payload).Span, context.File, threads, spin: !mixed));
         return new OnnxBlockRunner(session, block);
     }
 
     /// <summary>
     /// A session over an ONNX model's bytes (read in place: the engine's payload is not copied), with every graph
-    /// optimization this machine allows and one intra-op thread per processor this process may run on (as libtorch's
-    /// pool): ONNX Runtime's own default counts the machine's physical cores rather than the affinity mask, so under
-    /// <c>taskset</c> or a container's CPU set its threads could outnumber the processors and spin against each other
-    /// (and a comparison with another runtime would not be like for like).
+    /// optimization this machine allows and <paramref name="threads"/> intra-op threads: by default one per processor
+    /// this process may run on (as libtorch's pool), since ONNX Runtime's own default counts the machine's physical cores
+    /// rather than the affinity mask, so under <c>taskset</c> or a container's CPU set its threads could outnumber the
+    /// processors and spin against each other (and a comparison with another runtime would not be like for like).
     /// Without <paramref name="spin"/>, idle threads sleep instead of spinning: in a plan that alternates with TorchSharp
     /// blocks, spinning threads hold the cores libtorch's threads need next (measured: 58x and 29x slower, docs/benchmarks.md).
     /// </summary>
-    internal static OrtSession CreateSession(ReadOnlySpan<byte> model, string file, bool spin = true)
+    internal static OrtSession CreateSession(ReadOnlySpan<byte> model, string file, int threads, bool spin = true)
     {
         using var options = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-            IntraOpNumThreads = Environment.ProcessorCount,
+            IntraOpNumThreads = threads,
             InterOpNumThreads = 1,
         };
         if (!spin)

@@ -124,7 +124,8 @@ internal static class EngineInspection
         {
             var block = blocks[b];
             var payload = block.Payload is { } p ? string.Create(ci, $", payload {engine.Tensors.Tensors[p].End - engine.Tensors.Tensors[p].Begin} bytes") : "";
-            sb.AppendLine(ci, $"  block {b}: {block.Backend,-11} {block.OpCount,4} nodes{payload}, in ({Names(block.Inputs)}) -> out ({Names(block.Outputs)})");
+            var threads = block.Threads is { } t ? string.Create(ci, $", {t} thread{(t == 1 ? "" : "s")}") : "";
+            sb.AppendLine(ci, $"  block {b}: {block.Backend,-11} {block.OpCount,4} nodes{payload}{threads}, in ({Names(block.Inputs)}) -> out ({Names(block.Outputs)})");
         }
         sb.AppendLine("ops");
         foreach (var (op, count) in Histogram(engine))

@@ -42,4 +42,10 @@ public sealed record PlanBlock(string Backend, IReadOnlyList<string> Inputs, IRe
 
     /// <summary>Why the block may not be captured as a CUDA graph (an op that synchronizes with the host, random numbers, data-dependent control flow); null when it may.</summary>
     public string? NotCapturable { get; init; }
+
+    /// <summary>
+    /// For a backend with a thread pool of its own (ONNX Runtime), how many threads one run of the block uses: chosen by
+    /// measurement at compile time, and never more than the processors the process may run on; null for one per such processor.
+    /// </summary>
+    public int? Threads { get; init; }
 }

@@ -108,7 +108,8 @@ public sealed record ManifestBlock(string Backend, int OpCount, IReadOnlyList<st
 public sealed record ManifestBackendSelection(string Requested, string Chosen, IReadOnlyList<ManifestBackendCandidate> Candidates);
 
 /// <summary>One candidate plan built for <c>--backend auto</c>.</summary>
-/// <param name="Backend">the candidate: torch (every node on TorchSharp), onnxruntime (ONNX Runtime where it lowers, TorchSharp for the rest).</param>
+/// <param name="Backend">the candidate: torch (every node on TorchSharp), onnxruntime (ONNX Runtime where it lowers, TorchSharp for the rest),
+/// onnxruntime-1thread (that plan with ONNX Runtime on one intra-op thread; built where the build machine has more than one processor).</param>
 /// <param name="OptMicroseconds">median latency at opt on the build machine; null when not measured.</param>
 /// <param name="BlockBackends">the backend of each block of its plan, in order.</param>
 public sealed record ManifestBackendCandidate(string Backend, double? OptMicroseconds, IReadOnlyList<string> BlockBackends);
