@@ -169,19 +169,22 @@ class Runner:
 
 def merge_passes(passes):
     """Rows of the first results.jsonl; each model's bench the median, per number, of its benches over every pass
-    (a pass: one results.jsonl of the same models, from the run or a --bench-again), with `passes` the count."""
+    (a pass: one results.jsonl of the same models, from the run or a --bench-again), with `passes` the count; a run
+    whose compiles ran without --harness has no benches, and passes without one do not count."""
     rows = passes[0]
     by_model = [{r["model"]: r for r in rows_} for rows_ in passes]
     for row in rows:
         benches = [p[row["model"]]["bench"] for p in by_model if "bench" in p.get(row["model"], {})]
+        if not benches:
+            continue
+        merged = dict(benches[0])
         if len(benches) > 1:
-            merged = dict(benches[0])
             for key, value in benches[0].items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and all(key in b for b in benches):
                     merged[key] = statistics.median(b[key] for b in benches)
             merged["passes"] = len(benches)
-            row["bench"] = merged
-            row.pop("bench_error", None)
+        row["bench"] = merged
+        row.pop("bench_error", None)
     return rows
 
 def main():
