@@ -33,6 +33,32 @@ public sealed class InspectCommandTests
         Assert.AreEqual("[[2,3,32,32]]", root.GetProperty("exampleInputShapes").GetRawText().Replace(" ", "").Replace("\n", "").Replace("\r", ""));
     }
 
+    /// <summary>The text view says which candidate auto kept, every candidate's time, and an ONNX Runtime block's thread count when it has one.</summary>
+    [TestMethod]
+    public void InspectText_OfAnAutoEngine_ShowsTheCandidatesAndTheBlocksThreads()
+    {
+        var engine = Path.Combine(Path.GetTempPath(), $"modelc-inspect-{Guid.NewGuid():N}.mbengine");
+        try
+        {
+            var compile = ModelcProcess.Run("compile", TestPaths.Fixture("mlp", "model.pt2"), "-o", engine, "--backend", "auto");
+            Assert.AreEqual(0, compile.Code, compile.Stderr);
+
+            var (code, stdout, stderr) = ModelcProcess.Run("inspect", engine);
+
+            Assert.AreEqual(0, code, stderr);
+            var selection = stdout.Split('\n').Single(l => l.StartsWith("backend ", StringComparison.Ordinal));
+            var chosen = selection.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+            StringAssert.Contains(selection, "asked: auto; torch ");
+            StringAssert.Contains(selection, " us at opt, onnxruntime ");
+            var block = stdout.Split('\n').Single(l => l.TrimStart().StartsWith("block 0:", StringComparison.Ordinal));
+            Assert.AreEqual(chosen == "onnxruntime-1thread", block.Contains(", 1 thread,", StringComparison.Ordinal), $"{selection}\n{block}");
+        }
+        finally
+        {
+            File.Delete(engine);
+        }
+    }
+
     [TestMethod]
     [DataRow("small_cnn")]
     [DataRow("multi_io")]
