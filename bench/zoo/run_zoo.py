@@ -3,7 +3,8 @@ compile --cases` for each backend asked for, verifies each engine with `modelc v
 next to ONNX Runtime and TorchScript (bench/ModelBuild.Backends.Benchmarks), and writes a Markdown table with the raw
 results (one JSON object per model) beside it as results.jsonl.
 
-Compiles and verifies run --jobs at a time, each pinned to one processor of --compile-cpus; timings run one model at a
+Compiles and verifies run --jobs at a time, each pinned to one processor of --compile-cpus (or to --cpus-per-compile of them:
+auto measures ONNX Runtime on one thread against one per processor it sees, so give each compile as many as the timings get); timings run one model at a
 time, pinned to --bench-cpus, as soon as a model's auto engine exists. `--bench-again results.jsonl` times the auto engines
 of an earlier run once more (another pass); `--report results.jsonl [--report pass2.jsonl ...]` rewrites the table only,
 from the medians over the passes.
@@ -68,13 +69,21 @@ def cpu_list(text):
     return cpus
 
 
+def compile_slots(args):
+    """Where compiles run: groups of --cpus-per-compile processors of --compile-cpus ('4,5,6,7' for taskset), or --jobs unpinned."""
+    if not args.compile_cpus:
+        return [None] * args.jobs
+    cpus = cpu_list(args.compile_cpus)
+    return [",".join(cpus[i:i + args.cpus_per_compile]) for i in range(0, len(cpus) - args.cpus_per_compile + 1, args.cpus_per_compile)]
+
+
 class Runner:
     def __init__(self, args):
         self.args = args
         self.start = time.monotonic()
         self.cpus = queue.Queue()
-        for cpu in cpu_list(args.compile_cpus) if args.compile_cpus else [None] * args.jobs:
-            self.cpus.put(cpu)
+        for cpus in compile_slots(args):
+            self.cpus.put(cpus)
         self.bench_queue = queue.Queue()
         self.log_lock = threading.Lock()
         self.log = open(os.path.join(os.path.dirname(args.out), "log.txt"), "w")
@@ -198,6 +207,7 @@ def main():
     parser.add_argument("--backends", default="torch", help=f"comma-separated, of {', '.join(BACKENDS)}")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--compile-cpus", help="e.g. 4-15: one compile or verify per processor, pinned")
+    parser.add_argument("--cpus-per-compile", type=int, default=1, help="with --compile-cpus: each compile pinned to this many of them")
     parser.add_argument("--harness", help="ModelBuild.Backends.Benchmarks: time each auto engine")
     parser.add_argument("--bench-cpus", help="e.g. 0-3: where every timing runs (taskset)")
     parser.add_argument("--bench-seconds", type=float, default=3)
@@ -234,7 +244,7 @@ def main():
         return
     bench = threading.Thread(target=runner.bench_loop)
     bench.start()
-    workers = len(cpu_list(args.compile_cpus)) if args.compile_cpus else args.jobs
+    workers = len(compile_slots(args))
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         rows = list(pool.map(lambda m: runner.model(*m), models))
     runner.bench_queue.put(None)
