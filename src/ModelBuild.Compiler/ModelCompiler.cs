@@ -25,7 +25,7 @@ namespace ModelBuild.Compiler;
 /// (restored through <see cref="CompiledModel"/>) against the unoptimized graph interpreted in fp32 on CPU, at
 /// min/opt/max and at the cases of a cases file; an fp16/bf16 engine within twice the error of the unoptimized graph
 /// lowered to its precision and interpreted on its device (<see cref="ValidationCriteria.RelativeTo"/>). With
-/// <c>--backend auto</c> every candidate is built and validated and the faster at <c>opt</c> is kept.
+/// <c>--backend auto</c> every candidate is built and validated and the fastest at <c>opt</c> is kept.
 /// </summary>
 public static class ModelCompiler
 {

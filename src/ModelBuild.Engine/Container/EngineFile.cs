@@ -94,13 +94,14 @@ public sealed class EngineFile
         {
             CheckRuntimeVersion(manifest, runtimeVersion, file);
         }
-        var actual = EnginePayloadHash.Compute(planJson, tensors.Tensors.Values.Select(e => (e.Name, e.DType, (IReadOnlyList<long>)e.Shape, tensors.Data(e.Name))));
+        var planUtf8 = Encoding.UTF8.GetBytes(planJson);
+        var actual = EnginePayloadHash.Compute(planUtf8, tensors.Tensors.Values.Select(e => (e.Name, e.DType, (IReadOnlyList<long>)e.Shape, tensors.Data(e.Name))));
         if (!string.Equals(actual, manifest.PayloadSha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new ModelBuildException(DiagnosticCodes.EnginePayloadTampered,
                 $"the engine's payload (weights and plan) has SHA-256 {actual}, but its manifest records {manifest.PayloadSha256}: the file was modified or corrupted after it was compiled. Compile it again.", file);
         }
-        var plan = Deserialize<ExecutionPlan>(Encoding.UTF8.GetBytes(planJson), "plan", file);
+        var plan = Deserialize<ExecutionPlan>(planUtf8, "plan", file);
         EngineContentValidator.CheckPlan(plan, manifest, file);
         var missing = plan.Blocks.SelectMany(b => b.Payload is { } payload ? [.. b.Weights, payload] : b.Weights)
             .Where(w => !tensors.Tensors.ContainsKey(w)).Distinct(StringComparer.Ordinal).ToList();

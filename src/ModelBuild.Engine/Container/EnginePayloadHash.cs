@@ -27,7 +27,13 @@ public static class EnginePayloadHash
     /// <summary>The payload's SHA-256 (lowercase hex).</summary>
     /// <param name="planJson">the plan exactly as stored in the engine.</param>
     /// <param name="tensors">every tensor of the engine, in any order.</param>
-    public static string Compute(string planJson, IEnumerable<(string Name, TensorDType DType, IReadOnlyList<long> Shape, ReadOnlyMemory<byte> Bytes)> tensors)
+    public static string Compute(string planJson, IEnumerable<(string Name, TensorDType DType, IReadOnlyList<long> Shape, ReadOnlyMemory<byte> Bytes)> tensors) =>
+        Compute(Encoding.UTF8.GetBytes(planJson), tensors);
+
+    /// <summary>The payload's SHA-256 (lowercase hex), the plan given as its UTF-8 bytes (a reader that also parses them encodes them once).</summary>
+    /// <param name="planUtf8">the plan exactly as stored in the engine, UTF-8.</param>
+    /// <param name="tensors">every tensor of the engine, in any order.</param>
+    public static string Compute(ReadOnlySpan<byte> planUtf8, IEnumerable<(string Name, TensorDType DType, IReadOnlyList<long> Shape, ReadOnlyMemory<byte> Bytes)> tensors)
     {
         var ordered = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToArray();
         var chunks = new List<ReadOnlyMemory<byte>>();
@@ -60,7 +66,7 @@ public static class EnginePayloadHash
         }
 
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(Encoding.UTF8.GetBytes(planJson));
+        sha.AppendData(planUtf8);
         byte[] zero = [0];
         for (var t = 0; t < ordered.Length; t++)
         {
