@@ -10,7 +10,7 @@ using ModelBuild.Runtime.Torch;
 using static TorchSharp.torch;
 
 // Usage: ModelBuild.Backends.Benchmarks --name N --engine E --onnx M.onnx --ts M.ts.pt --cases C.safetensors
-//          [--case opt] [--runs 200] [--seconds 3] [--loads 3] [--rounds 5]
+//          [--case opt] [--runs 200] [--seconds 3] [--loads 5] [--rounds 5]
 // Prints one JSON line: per runtime its load to first result (ms, median of --loads after one untimed load) and its
 // median warm latency (us) over --runs runs or more (a turn lasts 50 ms at least; at most --seconds in all) split into --rounds turns between the runtimes. All use Environment.ProcessorCount threads, which follows the affinity mask (taskset),
 // and ONNX Runtime is timed once more on one intra-op thread (ort1) when that count is more than one.
@@ -31,19 +31,22 @@ if (inputNames.Count == 0)
 var hosts = inputNames.Select(n => HostTensor.FromBytes(cases.Entry(n).DType, cases.Entry(n).Shape, cases.Data(n).ToArray())).ToArray();
 var runs = int.Parse(options.GetValueOrDefault("runs", "200"), CultureInfo.InvariantCulture);
 var seconds = double.Parse(options.GetValueOrDefault("seconds", "3"), CultureInfo.InvariantCulture);
-var loads = int.Parse(options.GetValueOrDefault("loads", "3"), CultureInfo.InvariantCulture);
+var loads = int.Parse(options.GetValueOrDefault("loads", "5"), CultureInfo.InvariantCulture);
 var rounds = int.Parse(options.GetValueOrDefault("rounds", "5"), CultureInfo.InvariantCulture);
 
 var turnPause = TimeSpan.FromMilliseconds(20);
 var result = new Dictionary<string, object?> { ["model"] = options["name"], ["case"] = caseName, ["threads"] = threads };
 
-// Loads first, one runtime after another; then warm latency in rounds that take turns (starting with another runtime
-// each round), so that a machine getting slower or faster during the run (other work on the host, clocks) shows in all
-// three alike instead of in whichever ran first. Every runtime's instance stays loaded until the end.
-var runtimes = new List<(string Key, IDisposable Instance, Action Run)>();
+// Loads first, then warm latency; both in rounds that take turns (starting with another runtime each round). A process's
+// first loads pay for memory it has not used yet (on a VM, page faults cost tens of microseconds each; the C library and
+// the .NET heap keep what was freed for the next load): timed one runtime after another, whichever loaded first paid
+// 2-5x what it paid later (measured: timm_lcnet 59 ms first, 28 ms after ONNX Runtime's loads). Turns spread that, and a
+// machine getting slower or faster during the run (other work on the host, clocks), over all runtimes alike. Every
+// runtime's last instance stays loaded until the end.
+var loaders = new List<(string Key, Func<IDisposable> Load, Func<IDisposable, Action> Warm)>();
 
 // ModelBuild: the engine file to its first result, then Run over HostTensors (outputs disposed every run).
-Load("mb", () =>
+loaders.Add(("mb", () =>
 {
     var model = CompiledModel.Load(options["engine"]);
     DisposeAll(model.Run(hosts));
@@ -53,26 +56,28 @@ Load("mb", () =>
     var m = (CompiledModel)model;
     result["mb_backends"] = m.Backends.ToArray();
     return () => DisposeAll(m.Run(hosts));
-});
+}));
 
 // ONNX Runtime on PyTorch's export: a session with every optimization, the same thread count as ModelBuild's backend.
-Load("ort", () => OrtRun(threads), feed => ((OrtFeed)feed).Run);
+loaders.Add(("ort", () => OrtRun(threads), feed => ((OrtFeed)feed).Run));
 
 // The same on one intra-op thread: models of a few hundred microseconds or less often run faster so on these hosts (the
 // pool's wake-ups cost more than the split saves). Recorded beside the rest, not part of ModelBuild's ratios.
 if (threads > 1)
 {
-    Load("ort1", () => OrtRun(1), feed => ((OrtFeed)feed).Run);
+    loaders.Add(("ort1", () => OrtRun(1), feed => ((OrtFeed)feed).Run));
 }
 
 // TorchScript through TorchSharp's jit.load (libtorch's interpreter), inputs as CPU tensors made once.
 var tensors = inputNames.Select(cases.ToTensor).ToArray();
-Load("ts", () =>
+loaders.Add(("ts", () =>
 {
     var module = jit.load(options["ts"]);
     DisposeResult(module.call(tensors.Cast<object>().ToArray()));
     return module;
-}, module => () => DisposeResult(((jit.ScriptModule)module).call(tensors.Cast<object>().ToArray())));
+}, module => () => DisposeResult(((jit.ScriptModule)module).call(tensors.Cast<object>().ToArray()))));
+
+var runtimes = TimeLoads();
 
 var samples = runtimes.ToDictionary(r => r.Key, _ => new List<double>());
 // Each round's median per runtime: the ratio of two runtimes' medians in the same round is the one least moved by the
@@ -143,36 +148,78 @@ if (result.ContainsKey("mb_load_ms"))
 Console.WriteLine(JsonSerializer.Serialize(result));
 return 0;
 
-// Times `load` (to its first result, median of --loads after one untimed load) and keeps the last instance for the
-// rounds; a runtime that fails records its error instead of numbers, so one broken export does not hide the others.
-void Load(string key, Func<IDisposable> load, Func<IDisposable, Action> warm)
+// Times every loader's load (to its first result): one untimed load each, which also starts the runtime's native
+// libraries and compiles its code (recorded apart as <key>_first_load_ms; for ONNX Runtime and TorchScript it follows
+// ModelBuild's, which loaded their libraries), then --loads in turns, the median recorded; returns the runtimes with
+// their last instances. A runtime that fails records its error instead of numbers, so one broken export does not hide
+// the others.
+List<(string Key, IDisposable Instance, Action Run)> TimeLoads()
 {
-    IDisposable? instance = null;
-    try
+    var live = new Dictionary<string, IDisposable>();
+    var times = new Dictionary<string, List<double>>();
+    foreach (var (key, load, _) in loaders)
     {
-        // The first load in the process also starts the runtime's native libraries and compiles its code; recorded
-        // apart, not in the median (for ONNX Runtime and TorchScript it follows ModelBuild's, which loaded their libraries).
-        var first = Stopwatch.GetTimestamp();
-        load().Dispose();
-        result[key + "_first_load_ms"] = Math.Round(Stopwatch.GetElapsedTime(first).TotalMilliseconds, 3);
-        var loadTimes = new List<double>();
-        for (var i = 0; i < loads; i++)
+        Try(key, () =>
         {
-            instance?.Dispose();
-            instance = null;
-            var start = Stopwatch.GetTimestamp();
-            instance = load();
-            loadTimes.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-        result[key + "_load_ms"] = Math.Round(Median(loadTimes), 3);
-        var run = warm(instance!);
-        run();
-        runtimes.Add((key, instance!, run));
+            var first = Stopwatch.GetTimestamp();
+            load().Dispose();
+            result[key + "_first_load_ms"] = Math.Round(Stopwatch.GetElapsedTime(first).TotalMilliseconds, 3);
+            times[key] = [];
+        });
     }
-    catch (Exception e) when (e is not OutOfMemoryException)
+    for (var round = 0; round < loads; round++)
     {
-        instance?.Dispose();
-        result[key + "_error"] = e.Message.Split('\n')[0];
+        for (var k = 0; k < loaders.Count; k++)
+        {
+            var (key, load, _) = loaders[(round + k) % loaders.Count];
+            if (!times.TryGetValue(key, out var keyTimes))
+            {
+                continue;
+            }
+            Try(key, () =>
+            {
+                if (live.Remove(key, out var previous))
+                {
+                    previous.Dispose();
+                }
+                var start = Stopwatch.GetTimestamp();
+                live[key] = load();
+                keyTimes.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            });
+        }
+    }
+    var loaded = new List<(string Key, IDisposable Instance, Action Run)>();
+    foreach (var (key, _, warm) in loaders)
+    {
+        if (!live.TryGetValue(key, out var instance) || result.ContainsKey(key + "_error"))
+        {
+            continue;
+        }
+        result[key + "_load_ms"] = Math.Round(Median(times[key]), 3);
+        Try(key, () =>
+        {
+            var run = warm(instance);
+            run();
+            loaded.Add((key, instance, run));
+        });
+    }
+    return loaded;
+
+    void Try(string key, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            if (live.Remove(key, out var instance))
+            {
+                instance.Dispose();
+            }
+            times.Remove(key);
+            result[key + "_error"] = e.Message.Split('\n')[0];
+        }
     }
 }
 
