@@ -182,6 +182,9 @@ List<(string Key, IDisposable Instance, Action Run)> TimeLoads()
                 {
                     previous.Dispose();
                 }
+                // The runtime that loaded last may leave its pool's threads spinning after its first run (ONNX Runtime's
+                // for a while, libgomp's under TorchScript for up to a millisecond), on the cores this load needs.
+                Thread.Sleep(turnPause);
                 var start = Stopwatch.GetTimestamp();
                 live[key] = load();
                 keyTimes.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
