@@ -54,7 +54,7 @@ public sealed class CompiledModel : IDisposable
     /// <summary>Loads an engine file.</summary>
     /// <param name="path">The engine written by <c>modelc compile</c> (or the build).</param>
     /// <param name="device">Where to run ("cpu", "cuda", "cuda:N"); the device the engine was compiled for when null.</param>
-    public static CompiledModel Load(string path, string? device = null) => Load(SafetensorsFile.ReadAllBytes(path), path, device);
+    public static CompiledModel Load(string path, string? device = null) => Load(path, new ModelLoadOptions { Device = device });
 
     /// <summary>Loads an engine from a stream (read to its end).</summary>
     /// <param name="stream">The engine's bytes.</param>
@@ -63,6 +63,21 @@ public sealed class CompiledModel : IDisposable
     public static CompiledModel Load(Stream stream, string? device = null, string name = "<stream>")
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (stream is UnmanagedMemoryStream inPlace)
+        {
+            // An embedded resource (or other native memory): read where it is, not copied.
+            using var bytes = LoadBytes.InPlace(inPlace);
+            var model = Load(bytes.Memory, name, device);
+            inPlace.Position = inPlace.Length;
+            return model;
+        }
+        if (stream.CanSeek && stream.Length - stream.Position <= Array.MaxLength)
+        {
+            // One array of the right size rather than a growing buffer's copies.
+            var bytes = GC.AllocateUninitializedArray<byte>((int)(stream.Length - stream.Position));
+            stream.ReadExactly(bytes);
+            return Load(bytes, name, device);
+        }
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         return Load(copy.GetBuffer().AsMemory(0, (int)copy.Length), name, device);
@@ -90,7 +105,13 @@ public sealed class CompiledModel : IDisposable
     /// <summary>Loads an engine file with options.</summary>
     /// <param name="path">The engine written by <c>modelc compile</c> (or the build).</param>
     /// <param name="options">Device, CUDA graphs.</param>
-    public static CompiledModel Load(string path, ModelLoadOptions options) => Load(SafetensorsFile.ReadAllBytes(path), path, options);
+    public static CompiledModel Load(string path, ModelLoadOptions options)
+    {
+        // Mapped, not read into an array (see LoadBytes), and unmapped when the load ends: another build rewriting the
+        // file while the app runs cannot pull the memory from under the model.
+        using var bytes = LoadBytes.Map(path);
+        return Load(bytes.Memory, path, options);
+    }
 
     /// <summary>Loads an engine from its bytes with options.</summary>
     /// <param name="bytes">The engine's bytes; kept (not copied) while the model lives.</param>

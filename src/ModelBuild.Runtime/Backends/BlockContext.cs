@@ -34,7 +34,11 @@ public sealed class BlockContext : IDisposable
         System.Diagnostics.Trace.TraceWarning($"{File}: {note}");
     }
 
-    /// <summary>The engine being loaded.</summary>
+    /// <summary>
+    /// The engine being loaded. Its tensors' bytes may be read only while blocks are prepared: a mapped engine file or a
+    /// resource is released when the load ends (reading it then throws <see cref="ObjectDisposedException"/>), so a
+    /// backend copies what its runs read.
+    /// </summary>
     public EngineFile Engine { get; }
 
     /// <summary>Where the model runs: "cpu", "cuda" or "cuda:N".</summary>
