@@ -116,8 +116,8 @@ public static class ModelCompiler
     internal sealed record Candidate(string Name, IReadOnlyList<IBackendCompiler> Backends, int? OrtThreads = null);
 
     /// <summary>
-    /// Builds, writes and validates the engine of every candidate; with several, measures each valid one at opt and keeps
-    /// the fastest. The manifest records the blocks, the candidates and their timings. <paramref name="eager"/>, for a
+    /// Builds, writes and validates the engine of every candidate; with several, measures the valid ones at opt, taking
+    /// turns, and keeps the fastest. The manifest records the blocks, the candidates and their timings. <paramref name="eager"/>, for a
     /// reduced-precision engine, runs its eager reference (see <see cref="EngineValidator"/>).
     /// </summary>
     internal static CompiledEngine Assemble(ModelGraph optimized, EngineManifest manifest, IReadOnlyList<Candidate> candidates, CompileOptions options,
@@ -125,51 +125,68 @@ public static class ModelCompiler
         ModelGraph? inputsGraph, SafetensorsFile? cases)
     {
         var file = options.ModelPath;
-        var built = new List<(Candidate Candidate, ExecutionPlan Plan, IReadOnlyCollection<SafetensorsTensor> Tensors, EngineManifest Manifest, double? OptUs)>();
+        var built = new List<(Candidate Candidate, ExecutionPlan Plan, IReadOnlyCollection<SafetensorsTensor> Tensors, EngineManifest Manifest, CompiledModel Engine)>();
         ModelBuildException? firstFailure = null;
         var partitions = new HashSet<string>(StringComparer.Ordinal);
         // Each partition is compiled once; a candidate that differs only in its blocks' threads reuses the compiled plan.
         var compiled = new Dictionary<string, (ExecutionPlan Plan, IReadOnlyCollection<SafetensorsTensor> Tensors)>(StringComparer.Ordinal);
-        foreach (var candidate in candidates)
+        try
         {
-            try
+            foreach (var candidate in candidates)
             {
-                // With auto, a model some of whose nodes only ONNX Runtime runs has no TorchSharp-only candidate.
-                LoweringCheck.Run(optimized, WhyNoBackendRuns(candidate.Backends, optimized), file);
-                var blocks = Partitioner.Run(optimized, candidate.Backends, options.MinBlockSize, options.TorchExecutedOps);
-                var partition = string.Join(",", blocks.Select(b => $"{b.Backend.Name}:{b.Block.Nodes.Count}"));
-                var threaded = candidate.OrtThreads is not null && blocks.Any(b => b.Backend.Name == OnnxRuntimeBackend.BackendName);
-                // A candidate whose plan another already has (nothing lowered, so no ONNX Runtime threads to set) would only be measured twice.
-                if (!partitions.Add(threaded ? $"{partition};threads={candidate.OrtThreads}" : partition))
+                CompiledModel? engine = null;
+                try
                 {
-                    continue;
+                    // With auto, a model some of whose nodes only ONNX Runtime runs has no TorchSharp-only candidate.
+                    LoweringCheck.Run(optimized, WhyNoBackendRuns(candidate.Backends, optimized), file);
+                    var blocks = Partitioner.Run(optimized, candidate.Backends, options.MinBlockSize, options.TorchExecutedOps);
+                    var partition = string.Join(",", blocks.Select(b => $"{b.Backend.Name}:{b.Block.Nodes.Count}"));
+                    var threaded = candidate.OrtThreads is not null && blocks.Any(b => b.Backend.Name == OnnxRuntimeBackend.BackendName);
+                    // A candidate whose plan another already has (nothing lowered, so no ONNX Runtime threads to set) would only be measured twice.
+                    if (!partitions.Add(threaded ? $"{partition};threads={candidate.OrtThreads}" : partition))
+                    {
+                        continue;
+                    }
+                    if (!compiled.TryGetValue(partition, out var build))
+                    {
+                        compiled[partition] = build = PlanBuilder.Build(optimized, blocks, manifest.Target.Device);
+                    }
+                    var (plan, tensors) = threaded ? (WithOrtThreads(build.Plan, candidate.OrtThreads), build.Tensors) : build;
+                    var described = manifest with { Blocks = PlanBuilder.Describe(plan) };
+                    engine = CompiledModel.Load(EngineFile.Write(described, plan, tensors), file);
+                    var validation = new EngineValidator(engine, reference, comparedWith, eager, options.Criteria, file)
+                        .Validate(points, inputsGraph, cases, options.CasesPath);
+                    built.Add((candidate, plan, tensors, described with { Validation = validation }, engine));
                 }
-                if (!compiled.TryGetValue(partition, out var build))
+                catch (ModelBuildException e) when (candidates.Count > 1)
                 {
-                    compiled[partition] = build = PlanBuilder.Build(optimized, blocks, manifest.Target.Device);
+                    // A candidate that fails to compile, load or validate is not kept; the others still compete.
+                    engine?.Dispose();
+                    firstFailure ??= e;
                 }
-                var (plan, tensors) = threaded ? (WithOrtThreads(build.Plan, candidate.OrtThreads), build.Tensors) : build;
-                var described = manifest with { Blocks = PlanBuilder.Describe(plan) };
-                using var engine = CompiledModel.Load(EngineFile.Write(described, plan, tensors), file);
-                var validation = new EngineValidator(engine, reference, comparedWith, eager, options.Criteria, file)
-                    .Validate(points, inputsGraph, cases, options.CasesPath);
-                var optUs = candidates.Count > 1 ? MedianLatency(engine, points, inputsGraph) : (double?)null;
-                built.Add((candidate, plan, tensors, described with { Validation = validation }, optUs));
+                catch when (!built.Any(b => b.Engine == engine))
+                {
+                    engine?.Dispose();
+                    throw;
+                }
             }
-            catch (ModelBuildException e) when (candidates.Count > 1)
+            if (built.Count == 0)
             {
-                // A candidate that fails to compile, load or validate is not kept; the others still compete.
-                firstFailure ??= e;
+                throw firstFailure!;
+            }
+            double?[] optUs = candidates.Count > 1 ? [.. MedianLatencies([.. built.Select(b => b.Engine)], points, inputsGraph)] : [null];
+            var chosen = built[Array.IndexOf(optUs, optUs.Min())];
+            var selection = new ManifestBackendSelection(options.Backend, chosen.Candidate.Name,
+                [.. built.Select((b, i) => new ManifestBackendCandidate(b.Candidate.Name, optUs[i], [.. b.Plan.Blocks.Select(x => x.Backend)]))]);
+            return Finish(chosen.Manifest with { BackendSelection = selection }, chosen.Plan, chosen.Tensors, file);
+        }
+        finally
+        {
+            foreach (var b in built)
+            {
+                b.Engine.Dispose();
             }
         }
-        if (built.Count == 0)
-        {
-            throw firstFailure!;
-        }
-        var chosen = built.MinBy(b => b.OptUs ?? 0);
-        var selection = new ManifestBackendSelection(options.Backend, chosen.Candidate.Name,
-            [.. built.Select(b => new ManifestBackendCandidate(b.Candidate.Name, b.OptUs, [.. b.Plan.Blocks.Select(x => x.Backend)]))]);
-        return Finish(chosen.Manifest with { BackendSelection = selection }, chosen.Plan, chosen.Tensors, file);
     }
 
     private static ExecutionPlan WithOrtThreads(ExecutionPlan plan, int? threads) => plan with
@@ -208,32 +225,49 @@ public static class ModelCompiler
     }
 
     /// <summary>
-    /// The median latency of the engine at the opt point (the middle validation point), in microseconds, over a short
-    /// time budget, through the host-memory API that every app has (whatever backends its engines use).
+    /// Each engine's median latency at the opt point (the middle validation point), in microseconds, through the
+    /// host-memory API that every app has (whatever backends its engines use). The engines take turns, five rounds of
+    /// at least one run and 80 ms each, after a pause: timed one after another, each candidate saw the build machine
+    /// in another state (other work on the host, pools of the previous one spinning), and on a 2-core VM the same
+    /// two-thread candidate measured 430 us in one compile and 796 us in the next, deciding the choice.
     /// </summary>
-    private static double MedianLatency(CompiledModel engine, IReadOnlyList<(string Name, IReadOnlyDictionary<string, long> Symbols)> points, ModelGraph? graph)
+    private static double[] MedianLatencies(IReadOnlyList<CompiledModel> engines, IReadOnlyList<(string Name, IReadOnlyDictionary<string, long> Symbols)> points, ModelGraph? graph)
     {
+        const int Rounds = 5;
         var opt = points[points.Count > 1 ? 1 : 0].Symbols;
         HostTensor[] inputs;
         using (var scope = NewDisposeScope())
         {
-            inputs = [.. CaseInputs.Generate(engine.Manifest.Inputs, opt, graph, 0x0B7).Select(t => HostTensor.FromBytes(t.dtype.ToTensorDType(), t.shape, t.bytes.ToArray()))];
+            inputs = [.. CaseInputs.Generate(engines[0].Manifest.Inputs, opt, graph, 0x0B7).Select(t => HostTensor.FromBytes(t.dtype.ToTensorDType(), t.shape, t.bytes.ToArray()))];
         }
-        for (var i = 0; i < 3; i++)
+        foreach (var engine in engines)
         {
-            DisposeAll(engine.Run(inputs));
+            for (var i = 0; i < 3; i++)
+            {
+                DisposeAll(engine.Run(inputs));
+            }
         }
-        var samples = new List<double>();
-        var budget = Stopwatch.StartNew();
-        while (samples.Count < 5 || (samples.Count < 200 && budget.Elapsed.TotalMilliseconds < 400))
+        var samples = engines.Select(_ => new List<double>()).ToArray();
+        for (var round = 0; round < Rounds; round++)
         {
-            var start = Stopwatch.GetTimestamp();
-            var outputs = engine.Run(inputs);
-            samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-            DisposeAll(outputs);
+            for (var k = 0; k < engines.Count; k++)
+            {
+                var e = (round + k) % engines.Count;
+                Thread.Sleep(20);
+                var turn = Stopwatch.StartNew();
+                var turnSamples = 0;
+                do
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    var outputs = engines[e].Run(inputs);
+                    samples[e].Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                    DisposeAll(outputs);
+                    turnSamples++;
+                }
+                while (turnSamples < 2000 && turn.Elapsed.TotalMilliseconds < 80);
+            }
         }
-        samples.Sort();
-        return samples[samples.Count / 2];
+        return [.. samples.Select(s => s.Order().ElementAt(s.Count / 2))];
     }
 
     private static void DisposeAll(HostTensor[] tensors)
