@@ -10,7 +10,9 @@ namespace ModelBuild.Runtime;
 /// page of it for the first time, and on a VM each such page fault costs tens of microseconds (measured on the 2-core
 /// dev VM: 19 us a page, 23 ms to read and hash a 2.5 MB engine, 2.5 ms mapped). Backends copy what runs need while
 /// they prepare (<see cref="Backends.BlockContext.Engine"/>), so the memory is released when the load ends; reading it
-/// after that throws <see cref="ObjectDisposedException"/>.
+/// after that throws <see cref="ObjectDisposedException"/>. The price, as for every mapped file (the app's own
+/// assemblies included): a file truncated by another process during those milliseconds ends the process (SIGBUS)
+/// instead of failing the payload check; a file replaced by rename, or rewritten after the load, changes nothing.
 /// </summary>
 internal sealed unsafe class LoadBytes : MemoryManager<byte>
 {
