@@ -109,8 +109,11 @@ public sealed class CompiledModel : IDisposable
     {
         // Mapped, not read into an array (see LoadBytes), and unmapped when the load ends: another build rewriting the
         // file while the app runs cannot pull the memory from under the model.
-        using var bytes = LoadBytes.Map(path);
-        return Load(bytes.Memory, path, options);
+        var bytes = LoadBytes.Open(path, out var mapped);
+        using (mapped)
+        {
+            return Load(bytes, path, options);
+        }
     }
 
     /// <summary>Loads an engine from its bytes with options.</summary>
