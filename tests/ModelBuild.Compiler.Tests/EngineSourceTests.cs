@@ -6,20 +6,23 @@ using ModelBuild.Tests;
 namespace ModelBuild.Compiler.Tests;
 
 /// <summary>
-/// Where an engine's bytes come from: a file is mapped for the load only (a rewrite while the model runs cannot pull
-/// its memory away), native memory (an embedded resource's stream) is read in place, other streams are read once.
-/// Each gives the model the bytes give.
+/// Where an engine's bytes come from: a file of 64 KiB or more is mapped for the load only (a rewrite while the model
+/// runs cannot pull its memory away), a smaller one read; native memory (an embedded resource's stream) is read in
+/// place, other streams are read once. Each gives the model the bytes give.
 /// </summary>
 [TestClass]
 public sealed class EngineSourceTests
 {
-    public static IEnumerable<object[]> Backends => [["torch"], ["onnxruntime"]];
+    /// <summary>transformer_block's engines (120 KB) are mapped, mlp's (19 KB) read.</summary>
+    public static IEnumerable<object[]> ModelsAndBackends =>
+        from model in new[] { "transformer_block", "mlp" } from backend in new[] { "torch", "onnxruntime" } select new object[] { model, backend };
 
     [TestMethod]
-    [DynamicData(nameof(Backends))]
-    public void Load_FromAFile_RunsOnAfterTheFileIsTruncatedAndRewritten(string backend)
+    [DynamicData(nameof(ModelsAndBackends))]
+    public void Load_FromAFile_RunsOnAfterTheFileIsTruncatedAndRewritten(string model, string backend)
     {
-        var bytes = Engine(backend);
+        var bytes = Engine(model, backend);
+        Assert.AreEqual(model == "transformer_block", bytes.Length >= 64 * 1024, "the two sizes either side of mapping");
         var path = Path.Combine(Path.GetTempPath(), $"modelbuild-test-{Guid.NewGuid():N}.mbengine");
         File.WriteAllBytes(path, bytes);
         try
@@ -30,7 +33,7 @@ public sealed class EngineSourceTests
             File.WriteAllBytes(path, []);
             File.WriteAllBytes(path, "another build's output"u8.ToArray());
 
-            CollectionAssert.AreEqual(Outputs(CompiledModel.Load(bytes, "mlp")), Outputs(fromFile));
+            CollectionAssert.AreEqual(Outputs(model, CompiledModel.Load(bytes, model)), Outputs(model, fromFile));
         }
         finally
         {
@@ -41,7 +44,7 @@ public sealed class EngineSourceTests
     [TestMethod]
     public unsafe void Load_FromNativeMemory_ReadsItInPlace_ToTheStreamsEnd()
     {
-        var bytes = Engine("onnxruntime");
+        var bytes = Engine("mlp", "onnxruntime");
         fixed (byte* pointer = bytes)
         {
             using var stream = new UnmanagedMemoryStream(pointer, bytes.Length);
@@ -49,19 +52,19 @@ public sealed class EngineSourceTests
             using var model = CompiledModel.Load(stream, name: "mlp");
 
             Assert.AreEqual(stream.Length, stream.Position);
-            CollectionAssert.AreEqual(Outputs(CompiledModel.Load(bytes, "mlp")), Outputs(model));
+            CollectionAssert.AreEqual(Outputs("mlp", CompiledModel.Load(bytes, "mlp")), Outputs("mlp", model));
         }
     }
 
     [TestMethod]
     public void Load_FromAStreamThatCannotSeek_ReadsItToTheEnd()
     {
-        var bytes = Engine("torch");
+        var bytes = Engine("mlp", "torch");
         using var stream = new ForwardOnlyStream(bytes);
 
         using var model = CompiledModel.Load(stream, name: "mlp");
 
-        CollectionAssert.AreEqual(Outputs(CompiledModel.Load(bytes, "mlp")), Outputs(model));
+        CollectionAssert.AreEqual(Outputs("mlp", CompiledModel.Load(bytes, "mlp")), Outputs("mlp", model));
     }
 
     [TestMethod]
@@ -85,16 +88,16 @@ public sealed class EngineSourceTests
         StringAssert.Contains(missing.Message, path);
     }
 
-    private static byte[] Engine(string backend) => backend == "torch"
-        ? FixtureEngines.Get("mlp", "model.pt2").Bytes
-        : ModelCompiler.Compile(new CompileOptions(TestPaths.Fixture("mlp", "model.pt2")) { Name = "mlp", Backend = backend }).Bytes;
+    private static byte[] Engine(string model, string backend) => backend == "torch"
+        ? FixtureEngines.Get(model, "model.pt2").Bytes
+        : ModelCompiler.Compile(new CompileOptions(TestPaths.Fixture(model, "model.pt2")) { Name = model, Backend = backend }).Bytes;
 
-    /// <summary>The model's output at the fixture's opt case (the model is disposed).</summary>
-    private static byte[] Outputs(CompiledModel model)
+    /// <summary>The compiled model's output at fixture <paramref name="fixture"/>'s opt case (the model is disposed).</summary>
+    private static byte[] Outputs(string fixture, CompiledModel model)
     {
         using (model)
         {
-            var cases = SafetensorsFile.Read(TestPaths.Fixture("mlp", "cases.safetensors"));
+            var cases = SafetensorsFile.Read(TestPaths.Fixture(fixture, "cases.safetensors"));
             var input = HostTensor.FromBytes(cases.Entry("opt.in.0").DType, cases.Entry("opt.in.0").Shape, cases.Data("opt.in.0").ToArray());
             using var output = model.Run(input).Single();
             return output.Bytes.ToArray();
