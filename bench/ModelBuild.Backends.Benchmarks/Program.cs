@@ -194,7 +194,7 @@ List<(string Key, IDisposable Instance, Action Run)> TimeLoads()
     var loaded = new List<(string Key, IDisposable Instance, Action Run)>();
     foreach (var (key, _, warm) in loaders)
     {
-        if (!live.TryGetValue(key, out var instance) || result.ContainsKey(key + "_error"))
+        if (!live.TryGetValue(key, out var instance))
         {
             continue;
         }

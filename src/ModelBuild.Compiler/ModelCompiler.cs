@@ -164,7 +164,7 @@ public static class ModelCompiler
                     engine?.Dispose();
                     firstFailure ??= e;
                 }
-                catch when (!built.Any(b => b.Engine == engine))
+                catch
                 {
                     engine?.Dispose();
                     throw;

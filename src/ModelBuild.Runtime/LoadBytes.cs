@@ -18,15 +18,15 @@ internal sealed unsafe class LoadBytes : MemoryManager<byte>
 {
     private readonly byte* _pointer;
     private readonly int _length;
-    private readonly IDisposable? _owner;
+    private readonly MemoryMappedFile? _file;
     private readonly MemoryMappedViewAccessor? _view;
     private bool _disposed;
 
-    private LoadBytes(byte* pointer, int length, IDisposable? owner, MemoryMappedViewAccessor? view)
+    private LoadBytes(byte* pointer, int length, MemoryMappedFile? file, MemoryMappedViewAccessor? view)
     {
         _pointer = pointer;
         _length = length;
-        _owner = owner;
+        _file = file;
         _view = view;
     }
 
@@ -43,43 +43,25 @@ internal sealed unsafe class LoadBytes : MemoryManager<byte>
     public static ReadOnlyMemory<byte> Open(string path, out LoadBytes? mapped)
     {
         mapped = null;
-        try
-        {
-            if (new FileInfo(path).Length < MapFrom)
-            {
-                return File.ReadAllBytes(path);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ModelBuildException(DiagnosticCodes.SafetensorsFileUnreadable, $"the file cannot be read: {e.Message}", path, e);
-        }
-        mapped = Map(path);
-        return mapped.Memory;
-    }
-
-    /// <summary>The file at <paramref name="path"/>, mapped; MB4015 naming it when it cannot be read.</summary>
-    private static LoadBytes Map(string path)
-    {
         MemoryMappedFile? file = null;
         MemoryMappedViewAccessor? view = null;
         try
         {
             var length = new FileInfo(path).Length;
+            if (length < MapFrom)
+            {
+                return File.ReadAllBytes(path);
+            }
             if (length > int.MaxValue)
             {
                 throw new IOException($"the file has {length} bytes; an engine has at most {int.MaxValue}.");
-            }
-            if (length == 0)
-            {
-                // Nothing to map (the engine check names what is wrong with an empty file).
-                return new LoadBytes(null, 0, null, null);
             }
             file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
             view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
             byte* pointer = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-            return new LoadBytes(pointer + view.PointerOffset, (int)length, file, view);
+            mapped = new LoadBytes(pointer + view.PointerOffset, (int)length, file, view);
+            return mapped.Memory;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -130,6 +112,6 @@ internal sealed unsafe class LoadBytes : MemoryManager<byte>
             _view.SafeMemoryMappedViewHandle.ReleasePointer();
             _view.Dispose();
         }
-        _owner?.Dispose();
+        _file?.Dispose();
     }
 }
